@@ -1,0 +1,130 @@
+"""The typed schema every dataset loads into (pydantic v2, immutable).
+
+Times are parsed into datetimes where the dataset gives an absolute time; the raw string is kept
+beside it so that nothing the authors published is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from functools import cached_property
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Turn(_Record):
+    """One utterance; `id` is the dataset's own id (LoCoMo `D3:5`). Holds no evidence flags."""
+
+    id: str
+    session_id: str
+    index: int
+    speaker: str
+    text: str
+    image_caption: str | None = None
+
+    def render(self) -> str:
+        """The utterance as a memory system should read it (an image turn includes its caption)."""
+        if self.image_caption:
+            return f"{self.text} [shares a photo: {self.image_caption}]"
+        return self.text
+
+
+class Session(_Record):
+    """A dated block of turns; `index` is its 0-based position in the conversation."""
+
+    id: str
+    index: int
+    time: datetime | None
+    time_raw: str | None
+    turns: tuple[Turn, ...]
+
+
+class Fact(_Record):
+    """A unit of new information for the memory manager, tied to the turns it came from."""
+
+    id: str
+    text: str
+    speaker: str
+    session_id: str
+    time: datetime | None
+    time_raw: str | None
+    source_turn_ids: tuple[str, ...]
+
+
+class Question(_Record):
+    """A benchmark question with its gold answers and evidence (evidence never reaches an agent)."""
+
+    id: str
+    conversation_id: str
+    text: str
+    answers: tuple[str, ...]
+    category: int | str
+    category_name: str
+    evidence_turn_ids: tuple[str, ...] = ()
+    evidence_session_ids: tuple[str, ...] = ()
+    time: datetime | None = None
+    time_raw: str | None = None
+    abstention: bool = False
+    adversarial_answer: str | None = None
+
+
+class Conversation(_Record):
+    """One multi-session dialogue with its questions and any facts published with it."""
+
+    id: str
+    speakers: tuple[str, ...]
+    sessions: tuple[Session, ...]
+    questions: tuple[Question, ...]
+    facts: tuple[Fact, ...] = ()
+
+    def turns(self) -> Iterator[Turn]:
+        """All turns in conversation order."""
+        for session in self.sessions:
+            yield from session.turns
+
+    @cached_property
+    def turn_position(self) -> dict[str, int]:
+        """Map turn id -> 0-based position of the turn in the conversation."""
+        return {turn.id: i for i, turn in enumerate(self.turns())}
+
+    @cached_property
+    def session_by_id(self) -> dict[str, Session]:
+        """Map session id -> session."""
+        return {s.id: s for s in self.sessions}
+
+
+class Dataset(_Record):
+    """A loaded split: `content_hash` is the sha256 of the source file bytes (or folder listing)."""
+
+    name: str
+    variant: str
+    split: str
+    source: str
+    content_hash: str
+    include_adversarial: bool = False
+    conversations: tuple[Conversation, ...]
+
+    def questions(self) -> Iterator[Question]:
+        """All questions of the split, conversation by conversation."""
+        for conversation in self.conversations:
+            yield from conversation.questions
+
+    @cached_property
+    def conversation_by_id(self) -> dict[str, Conversation]:
+        """Map conversation id -> conversation."""
+        return {c.id: c for c in self.conversations}
+
+    def fingerprint(self) -> dict[str, str | bool]:
+        """What identifies this data in a result file."""
+        return {
+            "name": self.name,
+            "variant": self.variant,
+            "split": self.split,
+            "content_hash": self.content_hash,
+            "include_adversarial": self.include_adversarial,
+        }
