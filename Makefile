@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/memgym data stats --dataset msc
 
 lint: $(STAMP)
-	$(BIN)/ruff check memgym tests benchmarks examples
+	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy memgym

@@ -1,4 +1,4 @@
-"""The `memgym` command line: `memgym data {stats,validate,fetch}`."""
+"""The `memgym` command line: `memgym data {stats,validate,fetch}` and `memgym score`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from memgym.data.categories import category_label
 from memgym.data.fetch import SOURCES, FetchError, fetch
 from memgym.data.loading import DATASETS, load_dataset, validate
 from memgym.data.splits import SPLITS
 from memgym.data.stats import dataset_stats
 from memgym.errors import DatasetError
+from memgym.io import atomic_write_json
+from memgym.metrics.protocols import PROTOCOLS, get_protocol
+from memgym.metrics.scoring import read_predictions, score_predictions
 
 
 def _add_dataset_args(p: argparse.ArgumentParser) -> None:
@@ -45,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     get.add_argument("--url", default=None, help="mirror address instead of the official one")
     get.add_argument("--sha256", default=None, help="expected checksum")
+
+    score = commands.add_parser("score", help="score a predictions JSONL against a dataset split")
+    _add_dataset_args(score)
+    score.add_argument(
+        "--predictions", type=Path, required=True, help="JSONL: question_id, prediction"
+    )
+    score.add_argument("--protocol", choices=sorted(PROTOCOLS), default="locomo")
+    score.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
+    score.add_argument("--out", type=Path, default=None, help="write the full report (JSON)")
     return parser
 
 
@@ -53,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "data":
             return _data(args)
+        if args.command == "score":
+            return _score(args)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -81,6 +96,33 @@ def _data(args: argparse.Namespace) -> int:
         return 1 if problems else 0
     path = fetch(args.name, url=args.url, sha256=args.sha256, dest_dir=args.dest)
     print(path)
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    dataset = load_dataset(
+        args.dataset, args.data, args.split, include_adversarial=args.include_adversarial
+    )
+    report = score_predictions(
+        dataset, read_predictions(args.predictions), get_protocol(args.protocol)
+    )
+    if args.out is not None:
+        atomic_write_json(args.out, report)
+    summary = report["summary"]
+    metrics = list(summary["overall"])
+    print(f"protocol {args.protocol} v{report['protocol']['version']}, naming {args.naming}")
+    print(f"{'category':28s} {'n':>5s} " + " ".join(f"{m:>12s}" for m in metrics))
+    for key, row in summary["by_category"].items():
+        label = category_label(int(key) if key.isdigit() else key, args.naming)
+        name = f"{key} ({label})" if label != key else key
+        print(f"{name:28s} {row['n']:5d} " + " ".join(f"{100 * row[m]:12.2f}" for m in metrics))
+    overall = summary["overall"]
+    print(
+        f"{'overall':28s} {summary['n_questions']:5d} "
+        + " ".join(f"{100 * overall[m]:12.2f}" for m in metrics)
+    )
+    if summary["n_missing"]:
+        print(f"warning: {summary['n_missing']} questions had no prediction (scored as empty)")
     return 0
 
 
