@@ -1,0 +1,15 @@
+"""The memory bank: the state of the memory manager's MDP and the answer agent's context."""
+
+from memgym.memory.bank import DEFAULT_NAMESPACE, BankSnapshot, MemoryBank, ScoredEntry
+from memgym.memory.operations import HistoryRecord, LogRecord, MemoryEntry, Op
+
+__all__ = [
+    "DEFAULT_NAMESPACE",
+    "BankSnapshot",
+    "HistoryRecord",
+    "LogRecord",
+    "MemoryBank",
+    "MemoryEntry",
+    "Op",
+    "ScoredEntry",
+]

@@ -1,0 +1,68 @@
+"""The retriever protocol every index implements, and deterministic ranking."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+
+
+class Hit(NamedTuple):
+    """A search result: the memory id and its score (higher is better)."""
+
+    id: str
+    score: float
+
+
+@runtime_checkable
+class Retriever(Protocol):
+    """An index over memory texts, kept in step with the bank by add/update/remove.
+
+    `search` returns at most k hits of one namespace, best first, ties broken by insertion order
+    so that the same index state and query always give the same ranking. `snapshot()` returns an
+    opaque value that `restore()` can bring back any number of times.
+    """
+
+    name: str
+
+    def add(self, entry_id: str, text: str, namespace: str) -> None: ...
+
+    def update(self, entry_id: str, text: str, namespace: str) -> None: ...
+
+    def remove(self, entry_id: str, namespace: str) -> None: ...
+
+    def search(self, query: str, k: int, namespace: str) -> list[Hit]: ...
+
+    def snapshot(self) -> Any: ...
+
+    def restore(self, snapshot: Any) -> None: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def clone(self) -> Retriever:
+        """An independent retriever with the same configuration and index state."""
+        ...
+
+
+def top_indices(scores: np.ndarray, seqs: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k best scores, ties by lower sequence; every tie at the cut-off counts."""
+    n = len(scores)
+    candidates = np.arange(n)
+    if k < n:
+        kth = np.partition(scores, n - k)[n - k]
+        candidates = np.flatnonzero(scores >= kth)
+    order = np.lexsort((seqs[candidates], -scores[candidates]))
+    return candidates[order][:k]
+
+
+def hits(ids: list[str], scores: list[float]) -> list[Hit]:
+    """Hits from parallel lists (built in C: search results are on the env's hot path)."""
+    return list(map(Hit._make, zip(ids, scores, strict=True)))
+
+
+def top_k(scored: Iterable[tuple[float, int, str]], k: int) -> list[Hit]:
+    """Best k of (score, insertion order, id): higher score first, then earlier insertion."""
+    ranked = heapq.nsmallest(k, scored, key=lambda t: (-t[0], t[1]))
+    return hits([entry_id for _, _, entry_id in ranked], [score for score, _, _ in ranked])
