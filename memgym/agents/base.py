@@ -1,0 +1,113 @@
+"""What agents see and return, and the protocols of the two agents.
+
+A manager maps (fact, retrieved memories) to an operation, a target slot and a text. An
+answerer maps (question, retrieved memories) to an answer and the memories it selected. Agents
+see memories by slot (0..k-1), never by bank id, as in Memory-R1's prompts. An answerer never
+sees gold answers: `AskedQuestion` carries only what a user would ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from memgym.data.schema import Fact, Question
+from memgym.memory.operations import Op
+
+
+@dataclass(frozen=True)
+class RetrievedMemory:
+    """A memory as an agent sees it: its slot in the retrieved list, text, speaker and time."""
+
+    slot: int
+    id: str
+    text: str
+    namespace: str
+    time: datetime | None
+    score: float
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    """A question without its gold answer (category only picks prompt hints, e.g. for dates)."""
+
+    id: str
+    text: str
+    time: datetime | None
+    time_raw: str | None
+    category: int | str
+
+    @classmethod
+    def of(cls, question: Question) -> AskedQuestion:
+        return cls(question.id, question.text, question.time, question.time_raw, question.category)
+
+
+@dataclass(frozen=True)
+class ManagerDecision:
+    """An operation on the bank. `target` is a slot of the retrieved memories (UPDATE, DELETE,
+    optionally NOOP). `error` is set when the agent's output could not be used as is."""
+
+    op: Op
+    target: int | None = None
+    text: str | None = None
+    error: str | None = None
+    raw: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer, the slots the answerer selected as relevant, and any failure to record."""
+
+    text: str
+    selected: tuple[int, ...] = ()
+    error: str | None = None
+    raw: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class MemoryManager(Protocol):
+    name: str
+
+    def decide(self, fact: Fact, memories: Sequence[RetrievedMemory]) -> ManagerDecision: ...
+
+    def decide_batch(
+        self, items: Sequence[tuple[Fact, Sequence[RetrievedMemory]]]
+    ) -> list[ManagerDecision]: ...
+
+
+@runtime_checkable
+class AnswerAgent(Protocol):
+    name: str
+
+    def answer(self, question: AskedQuestion, memories: Sequence[RetrievedMemory]) -> Answer: ...
+
+    def answer_batch(
+        self, items: Sequence[tuple[AskedQuestion, Sequence[RetrievedMemory]]]
+    ) -> list[Answer]: ...
+
+
+class SequentialManager:
+    """Mixin: the batched call is the single call in a loop (offline agents are cheap)."""
+
+    def decide(self, fact: Fact, memories: Sequence[RetrievedMemory]) -> ManagerDecision:
+        raise NotImplementedError
+
+    def decide_batch(
+        self, items: Sequence[tuple[Fact, Sequence[RetrievedMemory]]]
+    ) -> list[ManagerDecision]:
+        return [self.decide(fact, memories) for fact, memories in items]
+
+
+class SequentialAnswerer:
+    """Mixin: the batched call is the single call in a loop (offline agents are cheap)."""
+
+    def answer(self, question: AskedQuestion, memories: Sequence[RetrievedMemory]) -> Answer:
+        raise NotImplementedError
+
+    def answer_batch(
+        self, items: Sequence[tuple[AskedQuestion, Sequence[RetrievedMemory]]]
+    ) -> list[Answer]:
+        return [self.answer(question, memories) for question, memories in items]

@@ -1,0 +1,120 @@
+"""LLM agents: a memory manager, an answer agent and a fact extractor over any ChatClient.
+
+A failed call never becomes a silent wrong answer: the decision or answer carries `error`, and
+the env and the leaderboard record it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from memgym.agents.base import Answer, AskedQuestion, ManagerDecision, RetrievedMemory
+from memgym.agents.llm_client import ChatClient, LLMError
+from memgym.agents.parsing import json_objects, parse_answer_output, parse_manager_output
+from memgym.agents.prompts import (
+    answer_messages,
+    extractor_messages,
+    manager_messages,
+    prompt_hashes,
+)
+from memgym.data.schema import Conversation, Fact, Session
+from memgym.memory.operations import Op
+
+
+def _describe(client: ChatClient) -> dict[str, Any]:
+    describe = getattr(client, "describe", None)
+    return describe() if callable(describe) else {"model": getattr(client, "model", "?")}
+
+
+class LLMManager:
+    """Asks the model for a Mem0-style operation on each fact."""
+
+    name = "llm"
+
+    def __init__(self, client: ChatClient) -> None:
+        self.client = client
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "client": _describe(self.client), "prompts": prompt_hashes()}
+
+    def decide(self, fact: Fact, memories: Sequence[RetrievedMemory]) -> ManagerDecision:
+        return self.decide_batch([(fact, memories)])[0]
+
+    def decide_batch(
+        self, items: Sequence[tuple[Fact, Sequence[RetrievedMemory]]]
+    ) -> list[ManagerDecision]:
+        replies = self.client.complete_batch([manager_messages(f, m) for f, m in items])
+        return [
+            ManagerDecision(Op.NOOP, error=f"llm call failed: {reply}")
+            if isinstance(reply, LLMError)
+            else parse_manager_output(reply, len(memories))
+            for reply, (_, memories) in zip(replies, items, strict=True)
+        ]
+
+
+class LLMAnswerer:
+    """Asks the model to select memories and answer after `**Answer:**`."""
+
+    name = "llm"
+
+    def __init__(self, client: ChatClient) -> None:
+        self.client = client
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "client": _describe(self.client), "prompts": prompt_hashes()}
+
+    def answer(self, question: AskedQuestion, memories: Sequence[RetrievedMemory]) -> Answer:
+        return self.answer_batch([(question, memories)])[0]
+
+    def answer_batch(
+        self, items: Sequence[tuple[AskedQuestion, Sequence[RetrievedMemory]]]
+    ) -> list[Answer]:
+        replies = self.client.complete_batch([answer_messages(q, m) for q, m in items])
+        return [
+            Answer("", error=f"llm call failed: {reply}")
+            if isinstance(reply, LLMError)
+            else parse_answer_output(reply)
+            for reply in replies
+        ]
+
+
+class LLMFactExtractor:
+    """A FactExtractor (see memgym.facts): the model lists each session's facts as JSON."""
+
+    def __init__(self, client: ChatClient) -> None:
+        self.client = client
+        self.name = f"llm:{getattr(client, 'model', '?')}"
+        self.failures: list[str] = []
+
+    def extract(self, conversation: Conversation, session: Session) -> list[Fact]:
+        try:
+            reply = self.client.complete(extractor_messages(session))
+        except LLMError as exc:
+            self.failures.append(f"{conversation.id}/{session.id}: {exc}")
+            return []
+        turn_ids = {t.id for t in session.turns}
+        facts: list[Fact] = []
+        for obj in json_objects(reply):
+            items = obj.get("facts") if isinstance(obj, dict) else obj
+            for item in items if isinstance(items, list) else []:
+                if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                    continue
+                listed = item.get("turn_ids")
+                sources = [t for t in listed if t in turn_ids] if isinstance(listed, list) else []
+                facts.append(
+                    Fact(
+                        id=f"{conversation.id}/{session.id}/x{len(facts)}",
+                        text=item["text"].strip(),
+                        speaker=str(item.get("speaker", "")),
+                        session_id=session.id,
+                        time=session.time,
+                        time_raw=session.time_raw,
+                        # Without usable ids the fact is tied to its whole session.
+                        source_turn_ids=tuple(sources or [t.id for t in session.turns]),
+                    )
+                )
+            break
+        else:
+            self.failures.append(f"{conversation.id}/{session.id}: no JSON facts in reply")
+        return facts

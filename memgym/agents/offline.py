@@ -1,0 +1,175 @@
+"""Offline agents: honest baselines that need no model, no key and no network.
+
+Managers: `add_all` (store every fact), `noop` (store nothing), `heuristic` (Mem0-like rules).
+Answerers: `extractive` (best-matching memory span, never sees gold) and `support`, an ORACLE
+that reads the gold answer and is meant only as a cheap reward proxy, never as a baseline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from memgym.agents.base import (
+    Answer,
+    AskedQuestion,
+    ManagerDecision,
+    RetrievedMemory,
+    SequentialAnswerer,
+    SequentialManager,
+)
+from memgym.data.schema import Fact
+from memgym.memory.operations import Op
+from memgym.metrics.retrieval import support_score
+from memgym.metrics.text import porter_stem
+from memgym.retrieval.tokenizer import STOPWORDS, tokenize
+
+
+def content_stems(text: str) -> set[str]:
+    """Stemmed content words (stop words dropped): the unit of the heuristics' overlap tests."""
+    return {porter_stem(t) for t in tokenize(text)}
+
+
+def overlap(a: set[str], b: set[str]) -> float:
+    """Overlap coefficient |a & b| / min(|a|, |b|); 0 when either is empty."""
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+class AddAllManager(SequentialManager):
+    """ADD every fact verbatim: the bank grows with the conversation."""
+
+    name = "add_all"
+
+    def decide(self, fact: Fact, memories: Sequence[RetrievedMemory]) -> ManagerDecision:
+        return ManagerDecision(Op.ADD, text=fact.text)
+
+
+class NoopManager(SequentialManager):
+    """Never store anything: the empty-bank floor."""
+
+    name = "noop"
+
+    def decide(self, fact: Fact, memories: Sequence[RetrievedMemory]) -> ManagerDecision:
+        return ManagerDecision(Op.NOOP)
+
+
+_NEGATION = re.compile(
+    r"\b(no longer|not anymore|any ?more|stopped|quit|gave up|ended|isn't|is not|doesn't|"
+    r"does not|don't|do not|never|decided against|left|broke up)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class HeuristicThresholds:
+    """Overlap coefficients on stemmed content words (subject names excluded).
+
+    duplicate: at or above -> NOOP (the fact is already stored).
+    related: at or above (and below duplicate) -> UPDATE with a merged text, or DELETE when the
+        fact negates the memory.
+    max_merged_chars: a merge longer than this is an ADD instead (memories stay short).
+    """
+
+    duplicate: float = 0.8
+    related: float = 0.34
+    max_merged_chars: int = 400
+
+
+class HeuristicManager(SequentialManager):
+    """Mem0-like rules: near-duplicate -> NOOP; negation of a related memory -> DELETE;
+    same subject with new detail -> UPDATE to a merge that keeps both; otherwise ADD."""
+
+    name = "heuristic"
+
+    def __init__(self, thresholds: HeuristicThresholds | None = None) -> None:
+        self.thresholds = thresholds or HeuristicThresholds()
+
+    def decide(self, fact: Fact, memories: Sequence[RetrievedMemory]) -> ManagerDecision:
+        subject = content_stems(fact.speaker)
+        fact_words = content_stems(fact.text) - subject
+        best: tuple[float, RetrievedMemory] | None = None
+        for memory in memories:
+            score = overlap(fact_words, content_stems(memory.text) - subject)
+            if best is None or score > best[0]:
+                best = (score, memory)
+        if best is None or best[0] < self.thresholds.related:
+            return ManagerDecision(Op.ADD, text=fact.text)
+        score, memory = best
+        if _NEGATION.search(fact.text) and not _NEGATION.search(memory.text):
+            return ManagerDecision(Op.DELETE, target=memory.slot)
+        if score >= self.thresholds.duplicate:
+            return ManagerDecision(Op.NOOP, target=memory.slot)
+        merged = merge_texts(memory.text, fact.text)
+        if len(merged) > self.thresholds.max_merged_chars:
+            return ManagerDecision(Op.ADD, text=fact.text)
+        return ManagerDecision(Op.UPDATE, target=memory.slot, text=merged)
+
+
+def merge_texts(memory: str, fact: str) -> str:
+    """Both pieces of information in one memory: the old text, then the new fact."""
+    return f"{memory.rstrip().rstrip('.')}; {fact.strip()}"
+
+
+_WH_TIME = re.compile(r"^\s*(when|what (date|year|month|day|time))\b", re.I)
+
+
+class ExtractiveAnswerer(SequentialAnswerer):
+    """Pick the memory sharing the most (rarer) words with the question; answer with its words
+    that the question does not already contain (at most `max_words`), or with its date for
+    "when" questions. Never sees gold answers."""
+
+    name = "extractive"
+
+    def __init__(self, max_words: int = 6) -> None:
+        self.max_words = max_words
+
+    def answer(self, question: AskedQuestion, memories: Sequence[RetrievedMemory]) -> Answer:
+        asked = content_stems(question.text)
+        if not memories or not asked:
+            return Answer("")
+        document_frequency: dict[str, int] = {}
+        stems = [content_stems(m.text) for m in memories]
+        for words in stems:
+            for w in words:
+                document_frequency[w] = document_frequency.get(w, 0) + 1
+
+        def weight(words: set[str]) -> float:
+            return sum(1.0 / document_frequency[w] for w in words & asked)
+
+        scores = [weight(words) for words in stems]
+        best = max(range(len(memories)), key=lambda i: (scores[i], -i))
+        memory = memories[best]
+        if scores[best] == 0:
+            return Answer("", selected=())
+        if _WH_TIME.match(question.text) and memory.time is not None:
+            text = f"{memory.time.day} {memory.time:%B %Y}"
+        else:
+            memory_words = re.findall(r"[\w'&-]+", memory.text)
+            new = [
+                w
+                for w in memory_words
+                if w.lower() not in STOPWORDS and porter_stem(w.lower()) not in asked
+            ]
+            text = " ".join(new[: self.max_words])
+        return Answer(text, selected=(memory.slot,))
+
+
+class SupportAnswerer(SequentialAnswerer):
+    """ORACLE reward proxy, not a baseline: answers with the gold answer exactly when all of its
+    normalised words appear in the retrieved memories, else with nothing. Its exact match is
+    therefore the 'support' of the bank for the question."""
+
+    name = "support"
+    oracle = True
+
+    def __init__(self, gold: Mapping[str, Sequence[str]]) -> None:
+        self.gold = gold
+
+    def answer(self, question: AskedQuestion, memories: Sequence[RetrievedMemory]) -> Answer:
+        answers = [a for a in self.gold.get(question.id, ()) if a]
+        texts = [m.text for m in memories]
+        for gold in answers:
+            if support_score(gold, texts) == 1.0:
+                return Answer(gold, details={"oracle": "support"})
+        return Answer("", details={"oracle": "support"})

@@ -1,0 +1,141 @@
+"""Parsers for model output. They never raise: they return a usable result or say what failed.
+
+Manager output: Mem0-style JSON (also inside code fences, with trailing text, single-quoted,
+without `old_memory`, NONE or NOOP, ids as int or str) or the compact form `UPDATE 2: text`.
+Answer output: the text after the last `**Answer:**`, and the memory ids listed before it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from typing import Any
+
+from memgym.agents.base import Answer, ManagerDecision
+from memgym.memory.operations import Op
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S | re.I)
+_COMPACT = re.compile(
+    r"^\s*(ADD|UPDATE|DELETE|NOOP|NONE)\b\s*(\[?\d+\]?)?\s*:?\s*(.*)$", re.I | re.S
+)
+_ANSWER_MARK = re.compile(r"\*\*\s*answer\s*:?\s*\*\*\s*:?", re.I)
+_IDS = re.compile(r"\d+")
+
+
+def json_objects(text: str) -> list[Any]:
+    """Every JSON (or Python-literal) object found in `text`, fenced blocks first."""
+    found: list[Any] = []
+    sources = [m.group(1) for m in _FENCE.finditer(text)] + [text]
+    decoder = json.JSONDecoder()
+    for source in sources:
+        for start in [i for i, ch in enumerate(source) if ch in "{["][:20]:
+            try:
+                obj, _ = decoder.raw_decode(source[start:])
+            except ValueError:
+                obj = _literal(source[start:])
+            if isinstance(obj, (dict, list)):
+                found.append(obj)
+                break
+    return found
+
+
+def _literal(text: str) -> Any:
+    """A Python-literal (single-quoted) object at the start of text; never evaluates code."""
+    depth, end = 0, None
+    for i, ch in enumerate(text):
+        depth += ch in "{["
+        depth -= ch in "}]"
+        if depth == 0:
+            end = i + 1
+            break
+    if end is None:
+        return None
+    try:
+        return ast.literal_eval(text[:end])
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+
+
+def parse_manager_output(text: str, n_slots: int) -> ManagerDecision:
+    """A decision from a model reply; on failure op is NOOP and `error` says why."""
+    if not isinstance(text, str) or not text.strip():
+        return ManagerDecision(
+            Op.NOOP, error="empty output", raw=text if isinstance(text, str) else None
+        )
+    for obj in json_objects(text):
+        items = obj.get("memory") if isinstance(obj, dict) else obj
+        if isinstance(obj, dict) and items is None and "event" in obj:
+            items = [obj]
+        # A bare list counts only if it holds operation objects ("DELETE [0]" is compact form).
+        if isinstance(items, list) and (
+            isinstance(obj, dict) or any(isinstance(i, dict) for i in items)
+        ):
+            return _from_items(items, n_slots, text)
+    compact = _COMPACT.match(text.strip().splitlines()[0] if text.strip() else "")
+    if compact:
+        op_name, slot, rest = compact.groups()
+        target = int(slot.strip("[]")) if slot else None
+        return _validated(Op.parse(op_name), target, rest.strip() or None, n_slots, text)
+    return ManagerDecision(Op.NOOP, error="no JSON operation or compact form found", raw=text)
+
+
+def _from_items(items: list[Any], n_slots: int, raw: str) -> ManagerDecision:
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        event = str(item.get("event", "NONE")).strip().upper()
+        try:
+            op = Op.parse(event)
+        except KeyError:
+            return ManagerDecision(Op.NOOP, error=f"unknown event {event!r}", raw=raw)
+        if op == Op.NOOP:
+            continue
+        target = _slot(item.get("id"))
+        if op != Op.ADD and target is None:
+            return ManagerDecision(Op.NOOP, error=f"{op.name} needs an integer id", raw=raw)
+        text = item.get("text")
+        return _validated(op, target, text if isinstance(text, str) else None, n_slots, raw)
+    return ManagerDecision(Op.NOOP, raw=raw)
+
+
+def _slot(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().strip("[]").isdigit():
+        return int(value.strip().strip("[]"))
+    return None
+
+
+def _validated(
+    op: Op, target: int | None, text: str | None, n_slots: int, raw: str
+) -> ManagerDecision:
+    if op in (Op.UPDATE, Op.DELETE) and (target is None or not 0 <= target < n_slots):
+        return ManagerDecision(
+            Op.NOOP, error=f"{op.name} target {target} not in 0..{n_slots - 1}", raw=raw
+        )
+    if op in (Op.ADD, Op.UPDATE) and not (text and text.strip()):
+        return ManagerDecision(Op.NOOP, error=f"{op.name} without text", raw=raw)
+    if op == Op.ADD:
+        target = None
+    if op == Op.NOOP and target is not None and not 0 <= target < n_slots:
+        target = None
+    return ManagerDecision(op, target, text.strip() if text else None, raw=raw)
+
+
+def parse_answer_output(text: str) -> Answer:
+    """The answer after the last `**Answer:**` (or the whole reply), and the ids listed before."""
+    if not isinstance(text, str):
+        return Answer("", error="output is not text")
+    marks = list(_ANSWER_MARK.finditer(text))
+    if not marks:
+        return Answer(text.strip().splitlines()[0].strip() if text.strip() else "", raw=text)
+    last = marks[-1]
+    after = text[last.end() :].strip()
+    answer = after.splitlines()[0].strip() if after else ""
+    selected = tuple(
+        dict.fromkeys(int(i) for i in _IDS.findall(text[: last.start()]) if len(i) < 6)
+    )
+    return Answer(answer, selected=selected, raw=text)

@@ -1,0 +1,92 @@
+"""A local transformers model as a chat client: the model's chat template, greedy by default."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from memgym.agents.llm_client import LLMError, Messages
+
+
+class TransformersClient:
+    """`AutoModelForCausalLM` + `AutoTokenizer` from a local folder (never downloaded)."""
+
+    def __init__(
+        self,
+        model_path: str,
+        *,
+        max_new_tokens: int = 256,
+        temperature: float = 0.0,
+        device: str = "cpu",
+        seed: int = 0,
+    ) -> None:
+        self.model_path = model_path
+        self.model = model_path
+        self.max_new_tokens, self.temperature, self.device, self.seed = (
+            max_new_tokens,
+            temperature,
+            device,
+            seed,
+        )
+        self._tokenizer: Any = None
+        self._model: Any = None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": "transformers",
+            "model": self.model_path,
+            "max_new_tokens": self.max_new_tokens,
+            "temperature": self.temperature,
+        }
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_tokenizer": None, "_model": None}
+
+    def _load(self) -> tuple[Any, Any]:
+        if self._model is None:
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            self._tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
+            self._model = AutoModelForCausalLM.from_pretrained(
+                self.model_path, local_files_only=True
+            )
+            self._model.to(self.device).eval()
+        return self._tokenizer, self._model
+
+    def __call__(self, messages: Messages) -> str:
+        return self.complete(messages)
+
+    def complete(self, messages: Messages) -> str:
+        """Generate a reply; raises LLMError if the model cannot run on these messages."""
+        import torch
+
+        tokenizer, model = self._load()
+        try:
+            inputs = tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+            ).to(self.device)
+            sampling = self.temperature > 0
+            torch.manual_seed(self.seed)
+            with torch.no_grad():
+                output = model.generate(
+                    **inputs,
+                    max_new_tokens=self.max_new_tokens,
+                    do_sample=sampling,
+                    temperature=self.temperature if sampling else None,
+                    top_p=None,
+                    top_k=None,
+                    pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                )
+        except (ValueError, RuntimeError) as exc:
+            raise LLMError("generation", str(exc), 1) from exc
+        new_tokens = output[0, inputs["input_ids"].shape[1] :]
+        return str(tokenizer.decode(new_tokens, skip_special_tokens=True))
+
+    def complete_batch(self, batch: Sequence[Messages]) -> list[str | LLMError]:
+        out: list[str | LLMError] = []
+        for messages in batch:
+            try:
+                out.append(self.complete(messages))
+            except LLMError as exc:
+                out.append(exc)
+        return out

@@ -1,0 +1,98 @@
+"""A small chat-completions server on 127.0.0.1 for tests: scripted replies and failures."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+Reply = Callable[[dict[str, Any]], str]
+
+
+@dataclass
+class ServerState:
+    """Behaviour queue and what the server saw. Each request pops one behaviour (the last one
+    repeats): "ok", "500", "429", "drop", "garbage", "delay:<seconds>", "400"."""
+
+    behaviours: list[str] = field(default_factory=lambda: ["ok"])
+    reply: Reply = lambda body: "ok"
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_behaviour(self) -> str:
+        with self.lock:
+            return self.behaviours.pop(0) if len(self.behaviours) > 1 else self.behaviours[0]
+
+
+def _handler(state: ServerState) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with state.lock:
+                state.requests.append(body)
+                state.headers.append(dict(self.headers))
+                state.in_flight += 1
+                state.max_in_flight = max(state.max_in_flight, state.in_flight)
+            try:
+                self._respond(body, state.next_behaviour())
+            finally:
+                with state.lock:
+                    state.in_flight -= 1
+
+        def _respond(self, body: dict[str, Any], behaviour: str) -> None:
+            if behaviour.startswith("delay:"):
+                time.sleep(float(behaviour.split(":")[1]))
+                behaviour = "ok"
+            if behaviour == "drop":
+                self.connection.close()
+                return
+            if behaviour in ("500", "429", "400"):
+                self.send_response(int(behaviour))
+                if behaviour == "429":
+                    self.send_header("Retry-After", "0")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            payload = (
+                b"<html>not json"
+                if behaviour == "garbage"
+                else json.dumps(
+                    {"choices": [{"message": {"role": "assistant", "content": state.reply(body)}}]}
+                ).encode()
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # dropped connections are the point of some tests
+
+
+@contextmanager
+def fake_llm_server(state: ServerState) -> Iterator[str]:
+    """Serve until the block ends; yields the base URL (ending in /v1)."""
+    server = _QuietServer(("127.0.0.1", 0), _handler(state))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
