@@ -18,10 +18,10 @@ $(STAMP): setup.cfg pyproject.toml constraints-dev.txt
 
 venv: $(STAMP)
 
+# The offline leaderboard on the bundled LoCoMo-format sample: heuristic manager, extractive reader.
 demo: $(STAMP)
-	$(BIN)/memgym data stats --dataset locomo
-	$(BIN)/memgym data stats --dataset longmemeval
-	$(BIN)/memgym data stats --dataset msc
+	$(BIN)/memgym eval --dataset locomo --manager heuristic --answerer extractive \
+		--out runs/demo --restart
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,10 +1,11 @@
-"""The `memgym` command line: `memgym data {stats,validate,fetch}` and `memgym score`."""
+"""The `memgym` command line: `memgym data {stats,validate,fetch}`, `score` and `eval`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,8 +14,17 @@ from memgym.data.fetch import SOURCES, FetchError, fetch
 from memgym.data.loading import DATASETS, load_dataset, validate
 from memgym.data.splits import SPLITS
 from memgym.data.stats import dataset_stats
+from memgym.engine import MemoryConfig
 from memgym.errors import DatasetError
 from memgym.io import atomic_write_json
+from memgym.leaderboard import (
+    ConfigMismatchError,
+    EvalConfig,
+    LLMSettings,
+    markdown_table,
+    run_eval,
+    score_submission,
+)
 from memgym.metrics.protocols import PROTOCOLS, get_protocol
 from memgym.metrics.scoring import read_predictions, score_predictions
 
@@ -58,7 +68,91 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--protocol", choices=sorted(PROTOCOLS), default="locomo")
     score.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
     score.add_argument("--out", type=Path, default=None, help="write the full report (JSON)")
+    evaluate = commands.add_parser("eval", help="run the leaderboard evaluation")
+    add_eval_args(evaluate)
     return parser
+
+
+def add_eval_args(p: argparse.ArgumentParser) -> None:
+    """Options of `memgym eval` (also used by benchmarks/leaderboard.py)."""
+    _add_dataset_args(p)
+    p.add_argument("--out", type=Path, required=True, help="results folder")
+    p.add_argument(
+        "--manager", default="heuristic", help="add_all, noop, heuristic, llm or module:callable"
+    )
+    p.add_argument(
+        "--answerer",
+        default="extractive",
+        help="extractive, support (oracle), llm or module:callable",
+    )
+    p.add_argument("--fact-source", choices=["dataset", "turns"], default=None)
+    p.add_argument("--retriever", choices=["bm25", "dense", "hybrid"], default="hybrid")
+    p.add_argument("--embedder", default="minilm", help="minilm (offline model) or hashing[-DIM]")
+    p.add_argument("--observation-k", type=int, default=10)
+    p.add_argument("--answer-k", type=int, default=30, help="memories per speaker for answers")
+    p.add_argument("--namespace-by", choices=["speaker", "none"], default="speaker")
+    p.add_argument("--protocol", choices=sorted(PROTOCOLS), default="memory_r1")
+    p.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
+    p.add_argument("--workers", type=int, default=1, help="conversations evaluated in parallel")
+    p.add_argument("--restart", action="store_true", help="discard results of another config")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--predictions", type=Path, default=None, help="score this JSONL instead of running agents"
+    )
+    p.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint for llm agents")
+    p.add_argument("--model", default=None)
+    p.add_argument(
+        "--api-key-env", default="OPENAI_API_KEY", help="environment variable with the key"
+    )
+    p.add_argument("--judge", action="store_true", help="also score with the protocol's LLM judge")
+
+
+def eval_config(args: argparse.Namespace) -> EvalConfig:
+    """The run's configuration from parsed `memgym eval` options."""
+    llm = None
+    if args.base_url or args.model:
+        if not (args.base_url and args.model):
+            raise SystemExit("error: --base-url and --model go together")
+        llm = LLMSettings(args.base_url, args.model, api_key_env=args.api_key_env)
+    return EvalConfig(
+        dataset=args.dataset,
+        data=None if args.data is None else str(args.data),
+        split=args.split,
+        include_adversarial=args.include_adversarial,
+        fact_source=args.fact_source,
+        manager=args.manager,
+        answerer=args.answerer,
+        memory=MemoryConfig(
+            retriever=args.retriever,
+            embedder=args.embedder,
+            observation_k=args.observation_k,
+            answer_k=args.answer_k,
+            namespace_by=args.namespace_by,
+        ),
+        protocol=args.protocol,
+        llm=llm,
+        judge=args.judge,
+    )
+
+
+def run_eval_command(args: argparse.Namespace) -> int:
+    """`memgym eval`: run (or resume) an evaluation, or score a submission; print the table."""
+    config = eval_config(args)
+    start = time.perf_counter()
+    if args.predictions is not None:
+        results = score_submission(config, args.predictions, args.out, args.naming)
+    else:
+        results = run_eval(
+            config,
+            args.out,
+            workers=args.workers,
+            restart=args.restart,
+            progress=not args.no_progress,
+            naming=args.naming,
+        )
+    print(markdown_table(results, args.naming), end="")
+    print(f"\nwall time {time.perf_counter() - start:.1f} s; results in {args.out}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,12 +162,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _data(args)
         if args.command == "score":
             return _score(args)
+        if args.command == "eval":
+            return run_eval_command(args)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except FetchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except ConfigMismatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
     return 1
 
 

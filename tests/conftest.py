@@ -26,3 +26,9 @@ def locomo10_path() -> Path:
     if not value or not Path(value).exists():
         pytest.skip("set MEMGYM_LOCOMO10 to the official locomo10.json to run this test")
     return Path(value)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Embedding caches go to a temporary folder, never the user's home."""
+    os.environ["MEMGYM_CACHE_DIR"] = str(tmp_path_factory.mktemp("memgym-cache"))

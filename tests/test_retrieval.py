@@ -32,9 +32,19 @@ def _reference_ranking(texts: dict[str, str], query: str, k: int) -> list[Hit]:
     ids = list(texts)
     scores = BM25Okapi([tokenize(texts[i]) for i in ids]).get_scores(tokenize(query))
     order = sorted(range(len(ids)), key=lambda j: (-scores[j], j))[:k]
-    return [Hit(ids[j], float(scores[j])) for j in order]
+    return [(ids[j], float(scores[j])) for j in order]
 
 
+@pytest.fixture(params=["python", "numpy"], autouse=False)
+def bm25_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test on both scoring paths (plain Python for small namespaces, numpy for large)."""
+    import memgym.retrieval.bm25 as bm25
+
+    monkeypatch.setattr(bm25, "SMALL_INDEX", 10**9 if request.param == "python" else 0)
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("bm25_path")
 class TestBM25:
     def test_scores_and_ranking_equal_rank_bm25_after_random_writes(self) -> None:
         rng = random.Random(7)
@@ -70,16 +80,16 @@ class TestBM25:
             retriever.add(entry_id, text, "ns")
         hits = retriever.search("apple", 3, "ns")
         assert hits == _reference_ranking(texts, "apple", 3)
-        assert [h.id for h in hits] == ["m3", "m1", "m2"]
-        assert hits[0].score == 0.0 and hits[1].score < 0
+        assert [entry_id for entry_id, _ in hits] == ["m3", "m1", "m2"]
+        assert hits[0][1] == 0.0 and hits[1][1] < 0
 
     def test_k_larger_than_corpus_empty_namespace_and_no_match(self) -> None:
         retriever = BM25Retriever()
         assert retriever.search("x", 5, "ns") == []
         retriever.add("m1", "golden retriever", "ns")
         retriever.add("m2", "beagle", "ns")
-        assert [h.id for h in retriever.search("retriever", 10, "ns")] == ["m1", "m2"]
-        assert [h.id for h in retriever.search("zebra", 10, "ns")] == ["m1", "m2"]
+        assert [entry_id for entry_id, _ in retriever.search("retriever", 10, "ns")] == ["m1", "m2"]
+        assert [entry_id for entry_id, _ in retriever.search("zebra", 10, "ns")] == ["m1", "m2"]
         assert retriever.search("beagle", 0, "ns") == []
 
     def test_unknown_ids_are_key_errors(self) -> None:
@@ -104,7 +114,7 @@ class TestBM25:
         twin = retriever.clone()
         retriever.restore(snap)
         assert retriever.search("shared word1", 5, "ns") == before
-        assert [h.id for h in twin.search("shared", 1, "ns")] == ["m9"]
+        assert [entry_id for entry_id, _ in twin.search("shared", 1, "ns")] == ["m9"]
 
 
 class _CountingEmbedder(HashingEmbedder):
@@ -166,10 +176,10 @@ class TestDense:
         ):
             retriever.add(f"m{i}", text, "ns")
         hits = retriever.search("dog", 100, "ns")
-        assert hits[0].id == "m3" and len(hits) == 4
+        assert hits[0][0] == "m3" and len(hits) == 4
         retriever.remove("m3", "ns")
         retriever.update("m2", "dog", "ns")
-        assert retriever.search("dog", 100, "ns")[0].id == "m2"
+        assert retriever.search("dog", 100, "ns")[0][0] == "m2"
         assert retriever.search("dog", 100, "other") == []
 
     def test_hnsw_resizes_and_agrees_with_exact_on_small_banks(self) -> None:
@@ -186,14 +196,14 @@ class TestDense:
         for _ in range(20):
             query = _random_text(rng, 3)
             # Equal scores at the cut-off may be different memories: compare scores.
-            got = [h.score for h in approx.search(query, 5, "ns")]
-            assert got == pytest.approx([h.score for h in exact.search(query, 5, "ns")], abs=1e-6)
+            got = [score for _, score in approx.search(query, 5, "ns")]
+            assert got == pytest.approx([score for _, score in exact.search(query, 5, "ns")], abs=1e-6)
 
     def test_ties_break_by_insertion_order(self) -> None:
         retriever = DenseRetriever(HashingEmbedder(64))
         for i in range(6):
             retriever.add(f"m{i}", "same text", "ns")
-        assert [h.id for h in retriever.search("same text", 4, "ns")] == ["m0", "m1", "m2", "m3"]
+        assert [entry_id for entry_id, _ in retriever.search("same text", 4, "ns")] == ["m0", "m1", "m2", "m3"]
 
 
 class _Fixed:
@@ -209,7 +219,7 @@ class _Fixed:
     def remove(self, entry_id: str, namespace: str) -> None: ...
 
     def search(self, query: str, k: int, namespace: str) -> list[Hit]:
-        return [Hit(i, 1.0) for i in self.ranking[:k]]
+        return [(i, 1.0) for i in self.ranking[:k]]
 
 
 def test_hybrid_is_weighted_reciprocal_rank_fusion() -> None:
@@ -220,8 +230,8 @@ def test_hybrid_is_weighted_reciprocal_rank_fusion() -> None:
         hybrid.add(entry_id, "", "ns")
     hits = hybrid.search("q", 3, "ns")
     # a: 1/2; b: 1/3 + 2/3; c: 1/4 + 2/2
-    assert [h.id for h in hits] == ["c", "b", "a"]
-    assert [h.score for h in hits] == pytest.approx([1.25, 1.0, 0.5])
+    assert [entry_id for entry_id, _ in hits] == ["c", "b", "a"]
+    assert [score for _, score in hits] == pytest.approx([1.25, 1.0, 0.5])
 
 
 def test_factory_builds_each_retriever() -> None:

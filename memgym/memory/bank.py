@@ -91,10 +91,8 @@ class MemoryBank:
         """Top-k memories of `namespace` for `query` (needs a retriever)."""
         if self.retriever is None:
             raise MemoryBankError("this bank has no retriever; pass one to MemoryBank(...)")
-        return [
-            ScoredEntry(self._entries[h.id], h.score)
-            for h in self.retriever.search(query, k, namespace)
-        ]
+        entries = self._entries
+        return [ScoredEntry(entries[i], s) for i, s in self.retriever.search(query, k, namespace)]
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -251,6 +249,13 @@ class MemoryBank:
         from memgym.memory.persistence import bank_to_dict
 
         return bank_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], retriever: Retriever | None = None) -> MemoryBank:
+        """Rebuild a bank from `to_dict` output (validated, checksummed)."""
+        from memgym.memory.persistence import bank_from_dict
+
+        return bank_from_dict(data, retriever, None)
 
     def save(self, path: str | Path) -> None:
         """Write the bank as JSON atomically: a crash leaves the previous file whole."""

@@ -57,14 +57,22 @@ def save_bank(bank: MemoryBank, path: Path) -> None:
 
 def load_bank(path: Path, retriever: Retriever | None, max_text_chars: int | None) -> MemoryBank:
     """Validate and load; MemoryBankError names the file and what is wrong."""
-    from memgym.memory.bank import MemoryBank
-
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise MemoryBankError(f"{path}: no such file") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MemoryBankError(f"{path}: not a complete JSON file ({exc})") from exc
+    return bank_from_dict(raw, retriever, max_text_chars, str(path))
+
+
+def bank_from_dict(
+    raw: Any, retriever: Retriever | None, max_text_chars: int | None, source: str = "bank"
+) -> MemoryBank:
+    """Validate data made by `bank_to_dict`; MemoryBankError names `source` and the field."""
+    from memgym.memory.bank import MemoryBank
+
+    path = source
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise MemoryBankError(f"{path}: not a memgym memory bank (field 'format')")
     if raw.get("version") != VERSION:

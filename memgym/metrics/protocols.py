@@ -25,11 +25,24 @@ def _locomo_official(prediction: str, question: Question) -> float:
     return locomo_f1(prediction, list(question.answers))
 
 
+def _exact_match(prediction: str, question: Question) -> float:
+    return exact_match(prediction, list(question.answers))
+
+
+def _mem0_f1(prediction: str, question: Question) -> float:
+    return mem0_f1(prediction, list(question.answers))
+
+
+def _bleu1(prediction: str, question: Question) -> float:
+    return bleu1(prediction, list(question.answers))
+
+
+# Module-level functions (not lambdas) so that envs holding them can be pickled.
 METRICS: dict[str, QuestionMetric] = {
-    "exact_match": lambda p, q: exact_match(p, list(q.answers)),
+    "exact_match": _exact_match,
     "locomo_f1": _locomo_official,
-    "mem0_f1": lambda p, q: mem0_f1(p, list(q.answers)),
-    "bleu1": lambda p, q: bleu1(p, list(q.answers)),
+    "mem0_f1": _mem0_f1,
+    "bleu1": _bleu1,
 }
 
 

@@ -41,7 +41,13 @@ def porter_stem(token: str) -> str:
 
 def locomo_tokens(text: str) -> list[str]:
     """LoCoMo-normalised, Porter-stemmed tokens."""
-    return [porter_stem(t) for t in locomo_normalize(text).split()]
+    return list(_locomo_tokens(text))
+
+
+@lru_cache(maxsize=131072)
+def _locomo_tokens(text: str) -> tuple[str, ...]:
+    # Rewards re-tokenize the same memory texts for every question: cache them.
+    return tuple(porter_stem(t) for t in locomo_normalize(text).split())
 
 
 def mem0_tokens(text: str) -> list[str]:

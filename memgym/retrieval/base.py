@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-
-class Hit(NamedTuple):
-    """A search result: the memory id and its score (higher is better)."""
-
-    id: str
-    score: float
+Hit = tuple[str, float]
+"""A search result: (memory id, score), higher scores first. A plain tuple: searches sit on the
+env's hot path, and tuples are the cheapest record Python builds."""
 
 
 @runtime_checkable
@@ -58,11 +54,11 @@ def top_indices(scores: np.ndarray, seqs: np.ndarray, k: int) -> np.ndarray:
 
 
 def hits(ids: list[str], scores: list[float]) -> list[Hit]:
-    """Hits from parallel lists (built in C: search results are on the env's hot path)."""
-    return list(map(Hit._make, zip(ids, scores, strict=True)))
+    """Hits from parallel lists."""
+    return list(zip(ids, scores, strict=True))
 
 
 def top_k(scored: Iterable[tuple[float, int, str]], k: int) -> list[Hit]:
     """Best k of (score, insertion order, id): higher score first, then earlier insertion."""
-    ranked = heapq.nsmallest(k, scored, key=lambda t: (-t[0], t[1]))
-    return hits([entry_id for _, _, entry_id in ranked], [score for score, _, _ in ranked])
+    ranked = sorted(scored, key=lambda t: (-t[0], t[1]))[:k]
+    return [(entry_id, score) for score, _, entry_id in ranked]

@@ -21,6 +21,8 @@ import numpy as np
 from memgym.retrieval.base import Hit, hits, top_indices
 from memgym.retrieval.tokenizer import tokenize
 
+SMALL_INDEX = 256  # namespaces up to this size are scored in plain Python
+
 
 @dataclass
 class _Index:
@@ -120,6 +122,8 @@ class BM25Retriever:
         index = self._indexes.get(namespace)
         if index is None or not index.slot_of or k <= 0:
             return []
+        if len(index.slot_of) <= SMALL_INDEX:
+            return self._search_small(index, self.tokenizer(query), k)
         scores, touched = self._score(index, self.tokenizer(query))
         positive = touched[scores[touched] > 0]
         # Usually enough documents share a query term; otherwise rank every live document
@@ -143,6 +147,33 @@ class BM25Retriever:
 
     def __len__(self) -> int:
         return sum(len(ix.slot_of) for ix in self._indexes.values())
+
+    def _search_small(self, index: _Index, query_tokens: list[str], k: int) -> list[Hit]:
+        """Plain-Python scoring for small namespaces, where numpy's per-call cost dominates.
+
+        The float operations are those of `_score`, in the same order, so scores are equal.
+        """
+        n_docs = len(index.slot_of)
+        avgdl = index.total_length / n_docs
+        k1, b = self.k1, self.b
+        lengths, seqs, ids = index.lengths, index.seqs, index.ids
+        scores = dict.fromkeys(index.slot_of.values(), 0.0)
+        eps: float | None = None
+        for term in query_tokens:
+            posting = index.postings.get(term)
+            if not posting:
+                continue
+            df = len(posting)
+            idf = math.log(n_docs - df + 0.5) - math.log(df + 0.5)
+            if idf < 0:
+                if eps is None:
+                    eps = self.epsilon * self._average_idf(index, n_docs)
+                idf = eps
+            for slot, tf in posting.items():
+                dl = float(lengths[slot])
+                scores[slot] += idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)))
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], int(seqs[item[0]])))[:k]
+        return hits([str(ids[slot]) for slot, _ in ranked], [score for _, score in ranked])
 
     def _score(self, index: _Index, query_tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Scores by slot (0 where no query term occurs) and the slots that hold a query term."""

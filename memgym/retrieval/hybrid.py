@@ -61,8 +61,8 @@ class HybridRetriever:
         n = max(k, self.candidates)
         fused: dict[str, float] = {}
         for weight, retriever in zip(self.weights, (self.lexical, self.dense), strict=True):
-            for rank, hit in enumerate(retriever.search(query, n, namespace), start=1):
-                fused[hit.id] = fused.get(hit.id, 0.0) + weight / (self.rrf_k + rank)
+            for rank, (entry_id, _) in enumerate(retriever.search(query, n, namespace), start=1):
+                fused[entry_id] = fused.get(entry_id, 0.0) + weight / (self.rrf_k + rank)
         return top_k(((s, self._order[d], d) for d, s in fused.items()), k)
 
     def clone(self) -> HybridRetriever:

@@ -1,0 +1,66 @@
+"""What both environments share: dataset resolution, slot observations, metrics by name."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memgym.agents.base import RetrievedMemory
+from memgym.data.loading import load_dataset
+from memgym.data.schema import Dataset
+from memgym.metrics.protocols import METRICS, QuestionMetric
+
+_WARNED: set[str] = set()
+
+
+def resolve_dataset(
+    dataset: str | Dataset, data: str | Path | None, split: str, include_adversarial: bool = False
+) -> Dataset:
+    """A loaded split from a name (+ path) or a Dataset; the bundled sample warns once."""
+    if isinstance(dataset, Dataset):
+        return dataset
+    name = "locomo" if dataset == "sample" else dataset
+    if data is None and "sample" not in _WARNED:
+        _WARNED.add("sample")
+        warnings.warn(
+            f"memgym: using the bundled {name} sample; pass data=PATH (e.g. locomo10.json, "
+            "see `memgym data fetch`) to train on the real benchmark",
+            stacklevel=3,
+        )
+    return load_dataset(name, data, split, include_adversarial=include_adversarial)
+
+
+def iso(time: datetime | None) -> str:
+    return "" if time is None else time.isoformat()
+
+
+def slots_observation(memories: Sequence[RetrievedMemory], k: int) -> dict[str, Any]:
+    """Fixed-size slot view of retrieved memories (empty strings and mask 0 for empty slots)."""
+    shown = list(memories[:k])
+    pad = k - len(shown)
+    mask = np.zeros(k, dtype=np.int8)
+    mask[: len(shown)] = 1
+    return {
+        "texts": tuple([m.text for m in shown] + [""] * pad),
+        "speakers": tuple([m.namespace for m in shown] + [""] * pad),
+        "times": tuple([iso(m.time) for m in shown] + [""] * pad),
+        "mask": mask,
+    }
+
+
+# "f1" is the dataset's own scorer (LoCoMo's per-category rules); the rest as in memgym.metrics.
+REWARD_METRICS: dict[str, QuestionMetric] = {**METRICS, "f1": METRICS["locomo_f1"]}
+
+
+def metric_fn(metric: str | QuestionMetric) -> QuestionMetric:
+    """A reward metric by name (exact_match, f1, locomo_f1, mem0_f1, bleu1) or a callable."""
+    if callable(metric):
+        return metric
+    if metric not in REWARD_METRICS:
+        raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(REWARD_METRICS)}")
+    return REWARD_METRICS[metric]

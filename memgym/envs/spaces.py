@@ -1,0 +1,53 @@
+"""Spaces for text observations and actions.
+
+Gymnasium's `Text` only contains strings made of its charset (alphanumeric by default), and real
+dialogue is not. `UnicodeText` contains every string within its length bounds, whatever its
+characters; it samples from a wide printable charset. Vector envs must use
+`shared_memory=False` with it, as with any text space.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from gymnasium import spaces
+
+SAMPLE_CHARSET = frozenset(
+    string.ascii_letters + string.digits + string.punctuation + " " + "éèàçüöäñß’‘“”—–…€£"
+)
+
+
+class UnicodeText(spaces.Text):
+    """A Text space whose `contains` accepts any str of length in [min_length, max_length]."""
+
+    def __init__(self, max_length: int, *, min_length: int = 0, seed: int | None = None) -> None:
+        super().__init__(max_length, min_length=min_length, charset=SAMPLE_CHARSET, seed=seed)
+
+    def contains(self, x: Any) -> bool:
+        return isinstance(x, str) and self.min_length <= len(x) <= self.max_length
+
+    def __repr__(self) -> str:
+        return f"UnicodeText({self.min_length}, {self.max_length})"
+
+    def __eq__(self, other: Any) -> bool:
+        return (
+            isinstance(other, UnicodeText)
+            and self.min_length == other.min_length
+            and self.max_length == other.max_length
+        )
+
+    def __hash__(self) -> int:
+        return hash((UnicodeText, self.min_length, self.max_length))
+
+
+def memory_slots_space(k: int, max_chars: int) -> spaces.Dict:
+    """k memory slots: texts, speakers, dates ("" when empty) and a mask of filled slots."""
+    return spaces.Dict(
+        {
+            "texts": spaces.Tuple([UnicodeText(max_chars) for _ in range(k)]),
+            "speakers": spaces.Tuple([UnicodeText(256) for _ in range(k)]),
+            "times": spaces.Tuple([UnicodeText(64) for _ in range(k)]),
+            "mask": spaces.MultiBinary(k),
+        }
+    )

@@ -1,0 +1,91 @@
+"""AnswerAgentEnv: one question per episode, 30 memories per speaker, answers scored."""
+
+from __future__ import annotations
+
+import pickle
+
+import gymnasium as gym
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import memgym  # noqa: F401
+from memgym.envs import AnswerAgentEnv
+
+
+def _env(**kwargs: object) -> AnswerAgentEnv:
+    return AnswerAgentEnv(**{"retriever": "bm25", **kwargs})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"retriever": "hybrid", "embedder": "hashing", "answer_k": 5, "metric": "f1"},
+        {"manager": "add_all", "namespace_by": "none", "dataset": "longmemeval"},
+        {"dataset": "msc", "metric": "mem0_f1"},
+    ],
+)
+def test_check_env_passes(kwargs: dict[str, object]) -> None:
+    check_env(_env(**kwargs), skip_render_check=True)
+
+
+def test_observation_has_30_slots_per_speaker_and_one_step_episodes() -> None:
+    env = _env()
+    obs, info = env.reset(seed=0, options={"question_id": "sample-1/q0"})
+    assert obs["question"] == "What kind of dog is Buddy?"
+    assert obs["time"] == "2023-06-02T19:45:00"
+    assert len(obs["memories"]["texts"]) == 60
+    speakers = {s for s, m in zip(obs["memories"]["speakers"], obs["memories"]["mask"], strict=True) if m}
+    assert speakers == {"Andrew", "Priya"}
+    assert info == {"question_id": "sample-1/q0", "conversation_id": "sample-1", "category": 4}
+    obs, reward, terminated, truncated, info = env.step("I think [0] and [2] matter.\n**Answer:** a golden retriever")
+    assert (reward, terminated, truncated) == (1.0, True, False)
+    assert info["answer"] == "a golden retriever" and info["selected"] == [0, 2]
+    assert info["scores"]["exact_match"] == 1.0 and info["scores"]["f1"] == 1.0
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step("again")
+
+
+def test_metric_choice_changes_the_reward() -> None:
+    env = _env(metric="f1")
+    env.reset(seed=0, options={"question_id": "sample-1/q0"})
+    _, reward, *_ , info = env.step("golden retriever puppy")
+    assert reward == pytest.approx(0.8) and info["scores"]["exact_match"] == 0.0
+
+
+def test_judge_metric_uses_the_client_and_records_failures() -> None:
+    env = _env(metric="judge", judge_client=lambda messages: '{"label": "CORRECT"}')
+    env.reset(seed=0)
+    _, reward, *_ , info = env.step("whatever")
+    assert reward == 1.0 and info["judge"] == {"correct": True, "error": None}
+    broken = _env(metric="judge", judge_client=lambda messages: "no idea")
+    broken.reset(seed=0)
+    _, reward, *_ , info = broken.step("whatever")
+    assert reward == 0.0 and info["judge"]["error"] == "unparseable verdict"
+    with pytest.raises(ValueError, match="judge_client"):
+        _env(metric="judge")
+
+
+def test_seeded_sampling_is_reproducible_and_bank_is_built_once() -> None:
+    a, b = _env(), _env()
+    ids_a = [a.reset(seed=s)[1]["question_id"] for s in range(5)]
+    ids_b = [b.reset(seed=s)[1]["question_id"] for s in range(5)]
+    assert ids_a == ids_b and len(set(ids_a)) > 1
+    assert len(a._memories) == len({i.split("/")[0] for i in ids_a})
+
+
+def test_non_text_actions_are_reported_not_raised() -> None:
+    env = _env()
+    env.reset(seed=0)
+    _, reward, *_ , info = env.step(123)  # type: ignore[arg-type]
+    assert reward == 0.0 and info["invalid_action"] == "action must be a str, got int"
+
+
+def test_make_render_and_pickle() -> None:
+    env = gym.make("AnswerAgentEnv-v0", retriever="bm25", render_mode="ansi")
+    env.reset(seed=0, options={"question_id": "sample-2/q1"})
+    env.step("**Answer:** Pixel")
+    text = env.render()
+    assert "Q (sample-2/q1)" in text and "reward 1.000" in text
+    clone = pickle.loads(pickle.dumps(env.unwrapped))
+    assert clone.reset(seed=3)[1] == env.unwrapped.reset(seed=3)[1]
