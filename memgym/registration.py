@@ -7,6 +7,9 @@ import gymnasium
 ENV_IDS: dict[str, str] = {
     "MemoryManagerEnv-v0": "memgym.envs.memory_manager:MemoryManagerEnv",
     "AnswerAgentEnv-v0": "memgym.envs.answer_agent:AnswerAgentEnv",
+    "MemoryManagerEnv-text-v0": "memgym.wrappers.variants:memory_manager_text",
+    "AnswerAgentEnv-text-v0": "memgym.wrappers.variants:answer_agent_text",
+    "MemoryManagerEnv-features-v0": "memgym.wrappers.variants:memory_manager_features",
 }
 
 

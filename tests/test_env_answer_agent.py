@@ -35,10 +35,14 @@ def test_observation_has_30_slots_per_speaker_and_one_step_episodes() -> None:
     assert obs["question"] == "What kind of dog is Buddy?"
     assert obs["time"] == "2023-06-02T19:45:00"
     assert len(obs["memories"]["texts"]) == 60
-    speakers = {s for s, m in zip(obs["memories"]["speakers"], obs["memories"]["mask"], strict=True) if m}
+    speakers = {
+        s for s, m in zip(obs["memories"]["speakers"], obs["memories"]["mask"], strict=True) if m
+    }
     assert speakers == {"Andrew", "Priya"}
     assert info == {"question_id": "sample-1/q0", "conversation_id": "sample-1", "category": 4}
-    obs, reward, terminated, truncated, info = env.step("I think [0] and [2] matter.\n**Answer:** a golden retriever")
+    obs, reward, terminated, truncated, info = env.step(
+        "I think [0] and [2] matter.\n**Answer:** a golden retriever"
+    )
     assert (reward, terminated, truncated) == (1.0, True, False)
     assert info["answer"] == "a golden retriever" and info["selected"] == [0, 2]
     assert info["scores"]["exact_match"] == 1.0 and info["scores"]["f1"] == 1.0
@@ -49,18 +53,18 @@ def test_observation_has_30_slots_per_speaker_and_one_step_episodes() -> None:
 def test_metric_choice_changes_the_reward() -> None:
     env = _env(metric="f1")
     env.reset(seed=0, options={"question_id": "sample-1/q0"})
-    _, reward, *_ , info = env.step("golden retriever puppy")
+    _, reward, *_, info = env.step("golden retriever puppy")
     assert reward == pytest.approx(0.8) and info["scores"]["exact_match"] == 0.0
 
 
 def test_judge_metric_uses_the_client_and_records_failures() -> None:
     env = _env(metric="judge", judge_client=lambda messages: '{"label": "CORRECT"}')
     env.reset(seed=0)
-    _, reward, *_ , info = env.step("whatever")
+    _, reward, *_, info = env.step("whatever")
     assert reward == 1.0 and info["judge"] == {"correct": True, "error": None}
     broken = _env(metric="judge", judge_client=lambda messages: "no idea")
     broken.reset(seed=0)
-    _, reward, *_ , info = broken.step("whatever")
+    _, reward, *_, info = broken.step("whatever")
     assert reward == 0.0 and info["judge"]["error"] == "unparseable verdict"
     with pytest.raises(ValueError, match="judge_client"):
         _env(metric="judge")
@@ -77,7 +81,7 @@ def test_seeded_sampling_is_reproducible_and_bank_is_built_once() -> None:
 def test_non_text_actions_are_reported_not_raised() -> None:
     env = _env()
     env.reset(seed=0)
-    _, reward, *_ , info = env.step(123)  # type: ignore[arg-type]
+    _, reward, *_, info = env.step(123)  # type: ignore[arg-type]
     assert reward == 0.0 and info["invalid_action"] == "action must be a str, got int"
 
 

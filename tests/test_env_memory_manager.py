@@ -36,7 +36,9 @@ def _scripted(obs: dict[str, Any], step: int) -> dict[str, Any]:
     return {"op": ADD, "target": 0, "text": obs["fact"]}
 
 
-def _run(env: MemoryManagerEnv, conversation_id: str = "sample-1") -> tuple[list[float], dict[str, Any]]:
+def _run(
+    env: MemoryManagerEnv, conversation_id: str = "sample-1"
+) -> tuple[list[float], dict[str, Any]]:
     obs, _ = env.reset(seed=0, options={"conversation_id": conversation_id})
     rewards, step, info = [], 0, {}
     terminated = False
@@ -52,9 +54,25 @@ def _run(env: MemoryManagerEnv, conversation_id: str = "sample-1") -> tuple[list
     "kwargs",
     [
         FAST,
-        {"retriever": "hybrid", "embedder": "hashing", "reward_schedule": "step", "observation_k": 3},
-        {"retriever": "dense", "embedder": "hashing-64", "reward_schedule": "session", "namespace_by": "none"},
-        {"retriever": "bm25", "episode": "window", "window": 6, "answerer": "extractive", "metric": "f1"},
+        {
+            "retriever": "hybrid",
+            "embedder": "hashing",
+            "reward_schedule": "step",
+            "observation_k": 3,
+        },
+        {
+            "retriever": "dense",
+            "embedder": "hashing-64",
+            "reward_schedule": "session",
+            "namespace_by": "none",
+        },
+        {
+            "retriever": "bm25",
+            "episode": "window",
+            "window": 6,
+            "answerer": "extractive",
+            "metric": "f1",
+        },
         {"retriever": "bm25", "dataset": "longmemeval"},
         {"retriever": "bm25", "dataset": "msc", "split": "test", "fact_source": "turns"},
     ],
@@ -77,11 +95,18 @@ def test_full_scripted_episode_gives_the_exact_bank_and_rewards() -> None:
     env = _env(reward_schedule="step")
     rewards, info = _run(env)
     ninth = 1 / 9
-    assert rewards == pytest.approx([ninth, ninth, 0, 0, 0, ninth, -ninth, 0, 0, 0, ninth, ninth, 0])
+    assert rewards == pytest.approx(
+        [ninth, ninth, 0, 0, 0, ninth, -ninth, 0, 0, 0, ninth, ninth, 0]
+    )
     assert info["op_counts"] == {"ADD": 7, "UPDATE": 3, "DELETE": 1, "NOOP": 2}
     bank = env._memory.bank  # type: ignore[union-attr]
     assert [(e.id, e.namespace) for e in bank] == [
-        ("m1", "Andrew"), ("m2", "Priya"), ("m3", "Priya"), ("m5", "Priya"), ("m6", "Andrew"), ("m7", "Priya")
+        ("m1", "Andrew"),
+        ("m2", "Priya"),
+        ("m3", "Priya"),
+        ("m5", "Priya"),
+        ("m6", "Andrew"),
+        ("m7", "Priya"),
     ]
     assert bank.get("m1").text == (
         "Andrew adopted a golden retriever named Buddy.; Andrew lives in Denver and works at a bakery on Pine Street."
@@ -220,7 +245,9 @@ def test_invalid_actions_never_crash_and_are_explained() -> None:
 def test_string_actions_in_mem0_json_and_compact_form() -> None:
     env = _env()
     env.reset(seed=0, options={"conversation_id": "sample-1"})
-    _, _, _, _, info = env.step('{"memory": [{"id": "new", "text": "Andrew has a dog", "event": "ADD"}]}')
+    _, _, _, _, info = env.step(
+        '{"memory": [{"id": "new", "text": "Andrew has a dog", "event": "ADD"}]}'
+    )
     assert info["op"] == "ADD" and info["invalid_action"] is None
     assert env.step("ADD: Priya is a nurse")[4]["op"] == "ADD"
     info = env.step("NONE")[4]
@@ -229,9 +256,15 @@ def test_string_actions_in_mem0_json_and_compact_form() -> None:
 
 _any_action = st.fixed_dictionaries(
     {
-        "op": st.one_of(st.integers(-3, 8), st.sampled_from(["ADD", "update", "NONE", "bogus"]), st.none()),
-        "target": st.one_of(st.integers(-5, 50), st.none(), st.just("2"), st.floats(allow_nan=True)),
-        "text": st.one_of(st.text(max_size=50), st.binary(max_size=20), st.none(), st.just("y" * 20_000)),
+        "op": st.one_of(
+            st.integers(-3, 8), st.sampled_from(["ADD", "update", "NONE", "bogus"]), st.none()
+        ),
+        "target": st.one_of(
+            st.integers(-5, 50), st.none(), st.just("2"), st.floats(allow_nan=True)
+        ),
+        "text": st.one_of(
+            st.text(max_size=50), st.binary(max_size=20), st.none(), st.just("y" * 20_000)
+        ),
     }
 )
 
@@ -268,7 +301,10 @@ def test_window_episodes_prebuild_the_bank_and_score_linked_questions() -> None:
         obs, _reward, terminated, _, info = env.step({"op": ADD, "target": 0, "text": obs["fact"]})
     assert 0.0 <= info["episode_score"] <= 1.0
     again = _env(episode="window", window=8)
-    assert again.reset(seed=0, options={"window_index": 2})[1] == env.reset(seed=0, options={"window_index": 2})[1]
+    assert (
+        again.reset(seed=0, options={"window_index": 2})[1]
+        == env.reset(seed=0, options={"window_index": 2})[1]
+    )
 
 
 def test_make_with_time_limit_and_module_prefixed_id() -> None:
@@ -290,7 +326,11 @@ def test_vector_envs_and_grpo_groups_of_identical_starts() -> None:
     try:
         obs, infos = vec.reset(seed=[7, 7])
         assert obs["fact"][0] == obs["fact"][1]
-        actions = {"op": np.array([ADD, NOOP]), "target": np.array([0, 0]), "text": (obs["fact"][0], "")}
+        actions = {
+            "op": np.array([ADD, NOOP]),
+            "target": np.array([0, 0]),
+            "text": (obs["fact"][0], ""),
+        }
         obs, _rewards, _terminated, _truncated, infos = vec.step(actions)
         assert list(infos["op"]) == ["ADD", "NOOP"]
     finally:

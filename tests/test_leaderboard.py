@@ -30,7 +30,12 @@ def test_results_folder_has_every_output_and_recorded_setup(tmp_path: Path) -> N
     config = EvalConfig(dataset="locomo", manager="heuristic", answerer="extractive", memory=FAST)
     results = run_eval(config, tmp_path, progress=False)
     assert {p.name for p in tmp_path.iterdir()} >= {
-        "results.json", "predictions.jsonl", "leaderboard.md", "categories.png", "manifest.json", "conversations"
+        "results.json",
+        "predictions.jsonl",
+        "leaderboard.md",
+        "categories.png",
+        "manifest.json",
+        "conversations",
     }
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert _stable(on_disk) == _stable(results)
@@ -40,15 +45,23 @@ def test_results_folder_has_every_output_and_recorded_setup(tmp_path: Path) -> N
     assert set(summary["overall"]) == {"exact_match", "locomo_f1", "mem0_f1", "bleu1"}
     assert results["dataset"]["content_hash"] and results["dataset"]["split"] == "all"
     assert results["retrieval"] == {
-        "retriever": "bm25", "embedder": None, "observation_k": 10, "answer_k_per_namespace": 30, "namespace_by": "speaker"
+        "retriever": "bm25",
+        "embedder": None,
+        "observation_k": 10,
+        "answer_k_per_namespace": 30,
+        "namespace_by": "speaker",
     }
     assert results["agents"]["manager"]["name"] == "heuristic"
     assert results["agents"]["answerer"] == {"name": "extractive"}
     assert set(results["prompts"]) == {"version", "manager", "answer", "extractor"}
     assert results["protocol"]["name"] == "memory_r1"
     first = results["questions"][0]
-    assert {"question_id", "prediction", "gold", "scores", "retrieved", "selected", "error"} <= set(first)
-    predictions = [json.loads(line) for line in (tmp_path / "predictions.jsonl").read_text().splitlines()]
+    assert {"question_id", "prediction", "gold", "scores", "retrieved", "selected", "error"} <= set(
+        first
+    )
+    predictions = [
+        json.loads(line) for line in (tmp_path / "predictions.jsonl").read_text().splitlines()
+    ]
     assert len(predictions) == 31 and set(predictions[0]) == {"question_id", "prediction"}
     table = (tmp_path / "leaderboard.md").read_text()
     assert "| 1 multi-hop | 5 |" in table and "| **overall** | 31 |" in table
@@ -64,7 +77,9 @@ def test_two_runs_give_identical_numbers_and_workers_do_not_change_them(tmp_path
 
 
 def test_changed_config_refuses_to_mix_unless_restarted(tmp_path: Path) -> None:
-    run_eval(EvalConfig(manager="add_all", answerer="support", memory=FAST), tmp_path, progress=False)
+    run_eval(
+        EvalConfig(manager="add_all", answerer="support", memory=FAST), tmp_path, progress=False
+    )
     changed = EvalConfig(manager="noop", answerer="support", memory=FAST)
     with pytest.raises(ConfigMismatchError, match="another configuration"):
         run_eval(changed, tmp_path, progress=False)
@@ -73,12 +88,25 @@ def test_changed_config_refuses_to_mix_unless_restarted(tmp_path: Path) -> None:
 
 
 def test_killed_run_resumes_to_the_same_results(tmp_path: Path) -> None:
-    args = ["--dataset", "locomo", "--retriever", "bm25", "--manager", "slow_agents:SlowManager",
-            "--answerer", "support", "--no-progress"]
+    args = [
+        "--dataset",
+        "locomo",
+        "--retriever",
+        "bm25",
+        "--manager",
+        "slow_agents:SlowManager",
+        "--answerer",
+        "support",
+        "--no-progress",
+    ]
     env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     interrupted = tmp_path / "interrupted"
-    proc = subprocess.Popen([sys.executable, "-m", "memgym", "eval", *args, "--out", str(interrupted)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "memgym", "eval", *args, "--out", str(interrupted)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and not list((interrupted / "conversations").glob("*.json")):
         time.sleep(0.02)
@@ -87,12 +115,21 @@ def test_killed_run_resumes_to_the_same_results(tmp_path: Path) -> None:
     finished = list((interrupted / "conversations").glob("*.json"))
     assert 1 <= len(finished) < 4, "the run should be interrupted midway"
     assert not (interrupted / "results.json").exists()
-    resumed = subprocess.run([sys.executable, "-m", "memgym", "eval", *args, "--out", str(interrupted)], env=env,
-                             capture_output=True, text=True, check=True)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "memgym", "eval", *args, "--out", str(interrupted)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "| **overall** | 31 |" in resumed.stdout
     whole = tmp_path / "whole"
-    subprocess.run([sys.executable, "-m", "memgym", "eval", *args, "--out", str(whole)], env=env,
-                   capture_output=True, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "memgym", "eval", *args, "--out", str(whole)],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
     a = json.loads((interrupted / "results.json").read_text())
     b = json.loads((whole / "results.json").read_text())
     assert _stable(a) == _stable(b)
@@ -107,9 +144,27 @@ def test_scoring_a_submission_without_agents(tmp_path: Path) -> None:
     assert scored["missing_predictions"] == []
 
 
-def test_eval_command_prints_the_table_with_mem0_naming(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["eval", "--dataset", "locomo", "--retriever", "bm25", "--manager", "add_all",
-                 "--answerer", "extractive", "--naming", "mem0", "--no-progress", "--out", str(tmp_path)])
+def test_eval_command_prints_the_table_with_mem0_naming(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "eval",
+            "--dataset",
+            "locomo",
+            "--retriever",
+            "bm25",
+            "--manager",
+            "add_all",
+            "--answerer",
+            "extractive",
+            "--naming",
+            "mem0",
+            "--no-progress",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "| 1 single-hop | 5 |" in out and "| 3 multi-hop | 4 |" in out and "wall time" in out
@@ -117,16 +172,33 @@ def test_eval_command_prints_the_table_with_mem0_naming(tmp_path: Path, capsys: 
 
 
 def test_train_split_of_real_conv26(conv26_path: Path, tmp_path: Path) -> None:
-    config = EvalConfig(dataset="locomo", data=str(conv26_path), split="train", manager="add_all",
-                        answerer="support", memory=FAST)
+    config = EvalConfig(
+        dataset="locomo",
+        data=str(conv26_path),
+        split="train",
+        manager="add_all",
+        answerer="support",
+        memory=FAST,
+    )
     results = run_eval(config, tmp_path, progress=False)
     assert results["summary"]["n_questions"] == 152
-    assert {k: v["n"] for k, v in results["summary"]["by_category"].items()} == {"1": 32, "2": 37, "3": 13, "4": 70}
+    assert {k: v["n"] for k, v in results["summary"]["by_category"].items()} == {
+        "1": 32,
+        "2": 37,
+        "3": 13,
+        "4": 70,
+    }
 
 
 def test_real_locomo10_test_split_counts(locomo10_path: Path, tmp_path: Path) -> None:
-    config = EvalConfig(dataset="locomo", data=str(locomo10_path), split="test", manager="add_all",
-                        answerer="support", memory=FAST)
+    config = EvalConfig(
+        dataset="locomo",
+        data=str(locomo10_path),
+        split="test",
+        manager="add_all",
+        answerer="support",
+        memory=FAST,
+    )
     results = run_eval(config, tmp_path, progress=False, workers=2)
     assert results["summary"]["n_questions"] == 1307
     counts = {k: v["n"] for k, v in results["summary"]["by_category"].items()}

@@ -197,13 +197,20 @@ class TestDense:
             query = _random_text(rng, 3)
             # Equal scores at the cut-off may be different memories: compare scores.
             got = [score for _, score in approx.search(query, 5, "ns")]
-            assert got == pytest.approx([score for _, score in exact.search(query, 5, "ns")], abs=1e-6)
+            assert got == pytest.approx(
+                [score for _, score in exact.search(query, 5, "ns")], abs=1e-6
+            )
 
     def test_ties_break_by_insertion_order(self) -> None:
         retriever = DenseRetriever(HashingEmbedder(64))
         for i in range(6):
             retriever.add(f"m{i}", "same text", "ns")
-        assert [entry_id for entry_id, _ in retriever.search("same text", 4, "ns")] == ["m0", "m1", "m2", "m3"]
+        assert [entry_id for entry_id, _ in retriever.search("same text", 4, "ns")] == [
+            "m0",
+            "m1",
+            "m2",
+            "m3",
+        ]
 
 
 class _Fixed:

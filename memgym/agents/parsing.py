@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from typing import Any
 
 from memgym.agents.base import Answer, ManagerDecision
@@ -52,7 +53,9 @@ def _literal(text: str) -> Any:
     if end is None:
         return None
     try:
-        return ast.literal_eval(text[:end])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. invalid escape sequences in model output
+            return ast.literal_eval(text[:end])
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
 

@@ -265,6 +265,23 @@ class MemoryManagerEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         }
 
     @property
+    def visible_memories(self) -> list[RetrievedMemory]:
+        """The memories shown with the current fact (slot i is action target i)."""
+        return list(self._visible)
+
+    @property
+    def bank_size(self) -> int:
+        """Live memories in the current episode's bank."""
+        return 0 if self._memory is None else len(self._memory.bank)
+
+    @property
+    def current_fact(self) -> Fact | None:
+        """The fact the next action is about (None before reset and after the last step)."""
+        if self._episode is None or self._cursor >= len(self._episode.facts):
+            return None
+        return self._episode.facts[self._cursor]
+
+    @property
     def episodes(self) -> int:
         """How many distinct starts reset can pick from."""
         return (

@@ -1,0 +1,132 @@
+"""TRL GRPOTrainer `environment_factory`: the memory bank as a stateful set of tools.
+
+    from memgym.integrations.trl import MemoryToolEnvironment, episode_rows
+    rows = Dataset.from_list(episode_rows(split="train"))
+    trainer = GRPOTrainer(model=..., train_dataset=rows, environment_factory=MemoryToolEnvironment,
+                          reward_funcs=[environment_reward])
+
+TRL creates one instance per rollout, calls `reset(**row)` with a dataset row, exposes the public
+methods as tools (their docstrings are the tool descriptions) and passes the instances to reward
+functions as `environments`. Importing this module does not import TRL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from memgym.envs.memory_manager import MemoryManagerEnv
+from memgym.memory.operations import Op
+from memgym.wrappers.observation_views import fact_of, memories_of
+
+DEFAULT_ENV_KWARGS: dict[str, Any] = {"episode": "window", "reward_schedule": "step"}
+
+
+def episode_rows(**env_kwargs: Any) -> list[dict[str, Any]]:
+    """One training row per episode start (Memory-R1's window tuples by default): a chat
+    prompt and the `episode_index` that `MemoryToolEnvironment.reset` restores."""
+    kwargs = {**DEFAULT_ENV_KWARGS, **env_kwargs}
+    env = MemoryManagerEnv(**kwargs)
+    key = "window_index" if env.episode_kind == "window" else "conversation_id"
+    rows = []
+    for index in range(env.episodes):
+        value: Any = index if key == "window_index" else env.dataset.conversations[index].id
+        observation, _ = env.reset(seed=index, options={key: value})
+        rows.append(
+            {
+                "prompt": [{"role": "user", "content": _describe(observation)}],
+                "episode_index": index,
+                "env_kwargs": kwargs,
+            }
+        )
+    return rows
+
+
+def _describe(observation: dict[str, Any]) -> str:
+    if not observation["fact"]:
+        return "The conversation has ended; no memory operation is needed."
+    memories = "\n".join(f"[{m.slot}] {m.text}" for m in memories_of(observation)) or "(none)"
+    fact = fact_of(observation)
+    return (
+        "Manage the long-term memory of a conversation with the tools add_memory, "
+        "update_memory, delete_memory and keep_memory, one call per new fact.\n"
+        f"<memories>\n{memories}\n</memories>\n"
+        f"<new_fact speaker={fact.speaker!r}>\n{fact.text}\n</new_fact>"
+    )
+
+
+class MemoryToolEnvironment:
+    """One rollout's MemoryManagerEnv, driven through tool calls."""
+
+    def __init__(self, **env_kwargs: Any) -> None:
+        self.env_kwargs = {**DEFAULT_ENV_KWARGS, **env_kwargs}
+        self._env: MemoryManagerEnv | None = None
+        self._observation: dict[str, Any] = {}
+        self._reward = 0.0
+        self._done = False
+
+    def _environment(self, kwargs: dict[str, Any]) -> MemoryManagerEnv:
+        if self._env is None or kwargs != self.env_kwargs:
+            self.env_kwargs = kwargs
+            self._env = MemoryManagerEnv(**kwargs)
+        return self._env
+
+    def reset(self, **row: Any) -> str:
+        """Start the episode a dataset row names; returns the first observation as text."""
+        env = self._environment({**self.env_kwargs, **row.get("env_kwargs", {})})
+        index = int(row.get("episode_index", 0))
+        key = "window_index" if env.episode_kind == "window" else "conversation_id"
+        value: Any = index if key == "window_index" else env.dataset.conversations[index].id
+        self._observation, _ = env.reset(seed=index, options={key: value})
+        self._reward, self._done = 0.0, False
+        return _describe(self._observation)
+
+    def _act(self, op: Op, slot: int = -1, text: str = "") -> str:
+        if self._env is None:
+            return "error: the environment has not been reset"
+        if self._done:
+            return "The episode has ended; no more operations are needed."
+        observation, reward, terminated, _, info = self._env.step(
+            {"op": int(op), "target": slot, "text": text}
+        )
+        self._observation, self._done = observation, terminated
+        self._reward += float(reward)
+        note = f"error: {info['invalid_action']}\n" if info["invalid_action"] else ""
+        return note + _describe(observation)
+
+    def add_memory(self, text: str) -> str:
+        """Store new information as a memory.
+
+        Args:
+            text: The memory to store, one short sentence.
+        """
+        return self._act(Op.ADD, text=text)
+
+    def update_memory(self, memory_id: int, text: str) -> str:
+        """Rewrite a listed memory so that it keeps the old and the new information.
+
+        Args:
+            memory_id: The id in brackets of the memory to rewrite.
+            text: The merged memory text.
+        """
+        return self._act(Op.UPDATE, memory_id, text)
+
+    def delete_memory(self, memory_id: int) -> str:
+        """Delete a listed memory that the new fact contradicts.
+
+        Args:
+            memory_id: The id in brackets of the memory to delete.
+        """
+        return self._act(Op.DELETE, memory_id)
+
+    def keep_memory(self) -> str:
+        """Change nothing: the new fact is already known or not worth remembering."""
+        return self._act(Op.NOOP)
+
+    def get_reward(self) -> float:
+        """The episode's reward so far (the downstream answer score once it has ended)."""
+        return self._reward
+
+
+def environment_reward(environments: list[MemoryToolEnvironment], **kwargs: Any) -> list[float]:
+    """A GRPOTrainer reward function reading each rollout's environment."""
+    return [env.get_reward() for env in environments]

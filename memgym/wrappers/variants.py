@@ -1,0 +1,28 @@
+"""Registered wrapper stacks: the same envs seen as text (LLM trainers) or features (SB3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+
+from memgym.envs.answer_agent import AnswerAgentEnv
+from memgym.envs.memory_manager import MemoryManagerEnv
+from memgym.wrappers.chat_observation import ChatObservation
+from memgym.wrappers.features import DiscreteOperation, FeatureObservation
+from memgym.wrappers.text_action import TextAction
+
+
+def memory_manager_text(format_penalty: float = -0.1, **kwargs: Any) -> gym.Env[Any, Any]:
+    """MemoryManagerEnv-text-v0: prompt/messages in, completion out."""
+    return TextAction(ChatObservation(MemoryManagerEnv(**kwargs)), format_penalty=format_penalty)
+
+
+def answer_agent_text(**kwargs: Any) -> gym.Env[Any, Any]:
+    """AnswerAgentEnv-text-v0: prompt/messages in, completion (with **Answer:**) out."""
+    return ChatObservation(AnswerAgentEnv(**kwargs))
+
+
+def memory_manager_features(**kwargs: Any) -> gym.Env[Any, Any]:
+    """MemoryManagerEnv-features-v0: float vector in, MultiDiscrete (op, slot) out."""
+    return DiscreteOperation(FeatureObservation(MemoryManagerEnv(**kwargs)))

@@ -1,0 +1,130 @@
+"""Wrappers: each passes check_env around the envs its spaces allow, and does its one thing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import memgym  # noqa: F401
+from memgym.envs import AnswerAgentEnv, MemoryManagerEnv
+from memgym.wrappers import (
+    AnswerMetricReward,
+    ChatObservation,
+    DiscreteOperation,
+    FeatureObservation,
+    FormatReward,
+    ScaleReward,
+    TextAction,
+)
+
+
+def _manager(**kwargs: Any) -> MemoryManagerEnv:
+    return MemoryManagerEnv(retriever="bm25", **kwargs)
+
+
+def _answer(**kwargs: Any) -> AnswerAgentEnv:
+    return AnswerAgentEnv(retriever="bm25", **kwargs)
+
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*different from the unwrapped version")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: ChatObservation(_manager()),
+        lambda: ChatObservation(_answer()),
+        lambda: TextAction(ChatObservation(_manager())),
+        lambda: FormatReward(_manager()),
+        lambda: FormatReward(_answer()),
+        lambda: ScaleReward(_manager(), 10.0),
+        lambda: AnswerMetricReward(_answer(), "f1"),
+        lambda: FeatureObservation(_manager()),
+        lambda: DiscreteOperation(FeatureObservation(_manager())),
+    ],
+)
+def test_every_wrapper_passes_check_env(build: Any) -> None:
+    check_env(build(), skip_render_check=True)
+
+
+@pytest.mark.parametrize(
+    "env_id", ["MemoryManagerEnv-text-v0", "AnswerAgentEnv-text-v0", "MemoryManagerEnv-features-v0"]
+)
+def test_registered_variants(env_id: str) -> None:
+    env = gym.make(env_id, retriever="bm25")
+    check_env(env, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+
+
+def test_chat_observation_renders_memory_r1_prompts_with_delimited_memories() -> None:
+    env = ChatObservation(_manager())
+    env.reset(seed=0, options={"conversation_id": "sample-1"})
+    obs, *_ = env.step(
+        {"op": 0, "target": 0, "text": "Andrew adopted a golden retriever named Buddy."}
+    )
+    system, user = obs["messages"]
+    assert system["role"] == "system" and "ADD" in system["content"] and "JSON" in system["content"]
+    assert "<memories>" in user["content"] and "</new_fact>" in user["content"]
+    assert obs["prompt"].startswith("### system\n") and obs["prompt"].endswith("### assistant\n")
+    answer = ChatObservation(_answer())
+    obs, _ = answer.reset(seed=0, options={"question_id": "sample-1/q3"})  # a temporal question
+    assert "**Answer:**" in obs["messages"][0]["content"]
+    assert "approximate date" in obs["messages"][1]["content"]
+
+
+def test_text_action_parses_completions_and_penalises_bad_format() -> None:
+    env = TextAction(ChatObservation(_manager()), format_penalty=-0.25)
+    env.reset(seed=0, options={"conversation_id": "sample-1"})
+    _, reward, _, _, info = env.step(
+        '{"memory": [{"id": "new", "text": "Andrew has a dog", "event": "ADD"}]}'
+    )
+    assert info["parse"] == {"op": "ADD", "target": None, "text": "Andrew has a dog", "error": None}
+    assert info["op"] == "ADD" and reward == 0.0
+    _, reward, _, _, info = env.step("I would store this")
+    assert info["parse"]["error"] and info["op"] == "NOOP" and reward == -0.25
+    env.step("NONE")  # a fact of Priya's, whose bank is empty
+    _, _, _, _, info = env.step("UPDATE 0: Andrew has a dog and lives in Denver")  # Andrew's again
+    assert info["parse"]["op"] == "UPDATE" and info["op"] == "UPDATE" and info["entry_id"] == "m1"
+
+
+def test_reward_wrappers() -> None:
+    env = FormatReward(ScaleReward(_manager(invalid_action_penalty=-1.0), 2.0), bonus=0.5)
+    env.reset(seed=0)
+    assert env.step({"op": 3, "target": 0, "text": ""})[1] == 0.5
+    assert (
+        env.step({"op": 1, "target": 0, "text": "x"})[1] == -2.0
+    )  # invalid: no bonus, scaled penalty
+    answer = AnswerMetricReward(_answer(), "f1")
+    answer.reset(seed=0, options={"question_id": "sample-1/q0"})
+    assert answer.step("golden retriever puppy")[1] == pytest.approx(0.8)
+
+
+def test_feature_observation_and_discrete_operation_fill_texts() -> None:
+    env = DiscreteOperation(FeatureObservation(_manager(observation_k=4)))
+    obs, _ = env.reset(seed=0, options={"conversation_id": "sample-1"})
+    assert obs.shape == (4 * 6 + 5,) and obs.dtype == np.float32
+    obs, *_ = env.step(np.array([0, 0]))  # ADD the fact
+    obs, *_ = env.step(np.array([0, 0]))
+    base = env.unwrapped
+    assert isinstance(base, MemoryManagerEnv)
+    assert base._memory.bank.get("m1").text == "Andrew adopted a golden retriever named Buddy."  # type: ignore[union-attr]
+    fact = base.current_fact
+    visible = base.visible_memories
+    assert fact is not None and visible
+    _, _, _, _, info = env.step(np.array([1, 0]))  # UPDATE slot 0 with a merge
+    assert info["op"] == "UPDATE"
+    merged = base._memory.bank.get(info["entry_id"]).text  # type: ignore[union-attr]
+    assert merged == f"{visible[0].text.rstrip('.')}; {fact.text}"
+    assert 0.0 < obs[1] <= 1.0 or obs[0] == 0.0
+
+
+def test_wrappers_reject_the_wrong_env() -> None:
+    with pytest.raises(TypeError, match="MemoryManagerEnv"):
+        FeatureObservation(_answer())
+    with pytest.raises(TypeError, match="MemoryManagerEnv"):
+        TextAction(ChatObservation(_answer()))
