@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,16 +148,11 @@ class BM25Retriever:
     def __len__(self) -> int:
         return sum(len(ix.slot_of) for ix in self._indexes.values())
 
-    def _search_small(self, index: _Index, query_tokens: list[str], k: int) -> list[Hit]:
-        """Plain-Python scoring for small namespaces, where numpy's per-call cost dominates.
-
-        The float operations are those of `_score`, in the same order, so scores are equal.
-        """
+    def _weighted_postings(
+        self, index: _Index, query_tokens: list[str]
+    ) -> Iterator[tuple[float, dict[int, int]]]:
+        """(idf, posting) per query term present, with rank-bm25's epsilon floor for idf < 0."""
         n_docs = len(index.slot_of)
-        avgdl = index.total_length / n_docs
-        k1, b = self.k1, self.b
-        lengths, seqs, ids = index.lengths, index.seqs, index.ids
-        scores = dict.fromkeys(index.slot_of.values(), 0.0)
         eps: float | None = None
         for term in query_tokens:
             posting = index.postings.get(term)
@@ -169,6 +164,18 @@ class BM25Retriever:
                 if eps is None:
                     eps = self.epsilon * self._average_idf(index, n_docs)
                 idf = eps
+            yield idf, posting
+
+    def _search_small(self, index: _Index, query_tokens: list[str], k: int) -> list[Hit]:
+        """Plain-Python scoring for small namespaces, where numpy's per-call cost dominates.
+
+        The float operations are those of `_score`, in the same order, so scores are equal.
+        """
+        avgdl = index.total_length / len(index.slot_of)
+        k1, b = self.k1, self.b
+        lengths, seqs, ids = index.lengths, index.seqs, index.ids
+        scores = dict.fromkeys(index.slot_of.values(), 0.0)
+        for idf, posting in self._weighted_postings(index, query_tokens):
             for slot, tf in posting.items():
                 dl = float(lengths[slot])
                 scores[slot] += idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)))
@@ -177,22 +184,12 @@ class BM25Retriever:
 
     def _score(self, index: _Index, query_tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Scores by slot (0 where no query term occurs) and the slots that hold a query term."""
-        n_docs = len(index.slot_of)
-        avgdl = index.total_length / n_docs
+        avgdl = index.total_length / len(index.slot_of)
         scores = np.zeros(len(index.ids), dtype=np.float64)
         touched: list[np.ndarray] = []
-        eps: float | None = None
         k1, b = self.k1, self.b
-        for term in query_tokens:
-            posting = index.postings.get(term)
-            if not posting:
-                continue
+        for idf, posting in self._weighted_postings(index, query_tokens):
             df = len(posting)
-            idf = math.log(n_docs - df + 0.5) - math.log(df + 0.5)
-            if idf < 0:
-                if eps is None:
-                    eps = self.epsilon * self._average_idf(index, n_docs)
-                idf = eps
             slots = np.fromiter(posting.keys(), dtype=np.int64, count=df)
             tf = np.fromiter(posting.values(), dtype=np.float64, count=df)
             dl = index.lengths[slots]
