@@ -106,7 +106,8 @@ class ConversationMemory:
         elif config.retriever == "bm25":
             retriever = make_retriever("bm25")
         else:
-            cache = cache or shared_embedding_cache(config.embedder)
+            if cache is None:  # an empty cache is falsy (it has a length): test for None
+                cache = shared_embedding_cache(config.embedder)
             retriever = make_retriever(
                 config.retriever, cache=cache, dense_index=config.dense_index
             )

@@ -343,3 +343,20 @@ def test_render_ansi_shows_bank_and_last_operation() -> None:
     env.step({"op": ADD, "target": 0, "text": obs["fact"]})
     text = env.render()
     assert text is not None and "last op: ADD m1" in text and "bank[Andrew] (1):" in text
+
+
+def test_embeddings_are_cached_on_disk_and_reused_without_embedding(tmp_path: Any) -> None:
+    env = MemoryManagerEnv(retriever="hybrid", embedder="hashing-48", embedding_cache_dir=tmp_path)
+    env.reset(seed=0, options={"conversation_id": "sample-2"})
+    folder = tmp_path / "hashing-48"
+    assert (folder / "keys.json").exists() and list(folder.glob("vectors-*.npy"))
+    from memgym.retrieval import EmbeddingCache, HashingEmbedder
+
+    class Refusing(HashingEmbedder):
+        def embed(self, texts: Any) -> Any:
+            raise AssertionError(f"re-embedded {list(texts)[:1]}")
+
+    cache = EmbeddingCache(Refusing(48), tmp_path)
+    conversation = env.dataset.conversation_by_id["sample-2"]
+    texts = [f.text for f in conversation.facts] + [q.text for q in conversation.questions]
+    assert cache.vectors(texts).shape == (len(texts), 48)
