@@ -19,6 +19,7 @@ from memgym.agents import (
     parse_answer_output,
     parse_manager_output,
 )
+from memgym.agents.llm_client import complete_sequentially
 from memgym.agents.prompts import answer_messages, manager_messages, prompt_hashes
 from memgym.data import Fact, load_dataset
 from memgym.memory import Op
@@ -44,13 +45,7 @@ class Scripted:
         return self.complete(messages)
 
     def complete_batch(self, batch: Sequence[list[dict[str, str]]]) -> list[str | LLMError]:
-        out: list[str | LLMError] = []
-        for messages in batch:
-            try:
-                out.append(self.complete(messages))
-            except LLMError as exc:
-                out.append(exc)
-        return out
+        return complete_sequentially(self.complete, batch)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +48,19 @@ class ChatClient(Protocol):
     def complete_batch(self, batch: Sequence[Messages]) -> list[str | LLMError]: ...
 
     def __call__(self, messages: Messages) -> str: ...
+
+
+def complete_sequentially(
+    complete: Callable[[Messages], str], batch: Sequence[Messages]
+) -> list[str | LLMError]:
+    """`complete_batch` for clients without parallelism: in order, failures returned in place."""
+    out: list[str | LLMError] = []
+    for messages in batch:
+        try:
+            out.append(complete(messages))
+        except LLMError as exc:
+            out.append(exc)
+    return out
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from memgym.agents.llm_client import LLMError, Messages
+from memgym.agents.llm_client import LLMError, Messages, complete_sequentially
 
 
 class TransformersClient:
@@ -83,10 +83,4 @@ class TransformersClient:
         return str(tokenizer.decode(new_tokens, skip_special_tokens=True))
 
     def complete_batch(self, batch: Sequence[Messages]) -> list[str | LLMError]:
-        out: list[str | LLMError] = []
-        for messages in batch:
-            try:
-                out.append(self.complete(messages))
-            except LLMError as exc:
-                out.append(exc)
-        return out
+        return complete_sequentially(self.complete, batch)
