@@ -85,3 +85,29 @@ def test_verl_signature() -> None:
     row = state_rows(**ENV)[0]
     score = verl_compute_score("memgym", "NONE", None, {"state": row["state"], "env_kwargs": ENV})
     assert 0.0 <= score <= 1.0
+
+
+def test_verifiers_gym_env_contract_without_verifiers() -> None:
+    """Drive the env exactly as verifiers' GymEnv does: build, reset(seed), text, step(reply)."""
+    from memgym.integrations.verifiers import gym_env_arguments, load_environment
+
+    arguments = gym_env_arguments(**ENV)
+    env = arguments["env_cls"](**arguments["env_kwargs"])
+    observation, info = env.reset(seed=3)
+    text = arguments["obs_to_text"](observation)
+    assert text.startswith("<memories>") and "<new_fact" in text
+    assert "JSON" in arguments["system_prompt"]
+    total, done = 0.0, False
+    while not done:
+        fact = text.split(">\n", 1)[1].split("\n</new_fact>")[0] if "<new_fact" in text else ""
+        observation, reward, terminated, truncated, info = env.step(f"ADD: {fact}")
+        assert isinstance(reward, float) and isinstance(info, dict)
+        total += reward
+        done = terminated or truncated
+        text = arguments["obs_to_text"](observation)
+    assert total >= 0.0
+    try:
+        import verifiers  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install verifiers"):
+            load_environment(**ENV)
