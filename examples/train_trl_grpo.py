@@ -5,7 +5,8 @@
 
 Each training row is one of Memory-R1's window episodes; the policy manages the bank through
 the tools add_memory / update_memory / delete_memory / keep_memory, and the reward is the
-downstream answer score (the support oracle by default). Not run in CI.
+downstream answer score (the support oracle by default), read by TRL from
+`MemoryToolEnvironment.get_reward()`. Needs transformers >= 5.2; not run in CI.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def main() -> None:
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
-    from memgym.integrations.trl import MemoryToolEnvironment, environment_reward, episode_rows
+    from memgym.integrations.trl import MemoryToolEnvironment, episode_rows
 
     env_kwargs = {
         "dataset": "locomo" if args.data else "sample",
@@ -39,7 +40,6 @@ def main() -> None:
     trainer = GRPOTrainer(
         model=args.model,
         train_dataset=Dataset.from_list(rows),
-        reward_funcs=[environment_reward],
         environment_factory=MemoryToolEnvironment,
         args=GRPOConfig(
             output_dir=args.output_dir,

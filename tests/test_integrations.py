@@ -8,39 +8,51 @@ import json
 import pytest
 
 from memgym.integrations.reward_function import MemoryReward, state_rows, verl_compute_score
-from memgym.integrations.trl import MemoryToolEnvironment, environment_reward, episode_rows
+from memgym.integrations.trl import MemoryToolEnvironment, episode_rows
 
 ENV = {"retriever": "bm25"}
 
 
-def test_trl_rows_and_environment_factory_contract() -> None:
+def _tools(environment: MemoryToolEnvironment) -> dict[str, object]:
+    """Tool discovery as GRPOTrainer does it: public functions other than reset and get_reward."""
+    return {
+        name: getattr(environment, name)
+        for name, _ in inspect.getmembers(type(environment), predicate=inspect.isfunction)
+        if name not in ("reset", "get_reward") and not name.startswith("_")
+    }
+
+
+def _fact(observation: str) -> str:
+    return observation.split("<new_fact")[1].split(">\n", 1)[1].split("\n</new_fact>")[0]
+
+
+def test_trl_environment_factory_contract() -> None:
     rows = episode_rows(**ENV)
     assert rows and {"prompt", "episode_index", "env_kwargs"} <= set(rows[0])
-    assert rows[0]["prompt"][0]["role"] == "user" and "<new_fact" in rows[0]["prompt"][0]["content"]
-    # The trainer instantiates the factory with no arguments, one instance per rollout.
+    assert "add_memory" in rows[0]["prompt"][0]["content"]
+    # One instance per rollout; TRL resets each with the whole row and appends the returned text
+    # to the last user message.
     environments = [MemoryToolEnvironment(**ENV) for _ in range(2)]
-    tools = [
-        name
-        for name, member in inspect.getmembers(MemoryToolEnvironment, inspect.isfunction)
-        if not name.startswith("_") and name not in ("reset", "get_reward")
-    ]
+    tools = _tools(environments[0])
     assert sorted(tools) == ["add_memory", "delete_memory", "keep_memory", "update_memory"]
-    for name in tools:
-        doc = inspect.getdoc(getattr(MemoryToolEnvironment, name))
+    for name, tool in tools.items():
+        doc = inspect.getdoc(tool)
         assert doc and ("Args:" in doc or name == "keep_memory")
-        hints = inspect.get_annotations(getattr(MemoryToolEnvironment, name), eval_str=True)
-        assert hints.get("return") is str
-    first = environments[0].reset(**rows[0])
-    second = environments[1].reset(**rows[0])
-    assert first == second and "<memories>" in first
-    # One rollout stores the fact, the other ignores it; rewards differ accordingly.
-    fact = first.split("<new_fact")[1].split(">\n", 1)[1].split("\n</new_fact>")[0]
-    while "ended" not in (reply := environments[0].add_memory(fact)):
-        fact = reply.split("<new_fact")[1].split(">\n", 1)[1].split("\n</new_fact>")[0]
-    while "ended" not in environments[1].keep_memory():
+        assert (
+            inspect.get_annotations(getattr(MemoryToolEnvironment, name), eval_str=True)["return"]
+            is str
+        )
+    first, second = (env.reset(**rows[0]) for env in environments)
+    assert first == second and first.startswith("\n<memories>")
+    prompt = rows[0]["prompt"][-1]["content"] + first
+    assert "<new_fact" in prompt
+    # One rollout stores every fact, the other keeps nothing; get_reward scores each.
+    reply = first
+    while "ended" not in reply:
+        reply = _tools(environments[0])["add_memory"](_fact(reply))  # type: ignore[operator]
+    while "ended" not in _tools(environments[1])["keep_memory"]():  # type: ignore[operator]
         pass
-    rewards = environment_reward(environments)
-    assert rewards[0] > rewards[1] == 0.0
+    assert environments[0].get_reward() > environments[1].get_reward() == 0.0
 
 
 def test_trl_tool_errors_are_returned_as_text() -> None:
@@ -111,3 +123,26 @@ def test_verifiers_gym_env_contract_without_verifiers() -> None:
     except ImportError:
         with pytest.raises(ImportError, match="pip install verifiers"):
             load_environment(**ENV)
+
+
+@pytest.mark.optional_trainer
+def test_real_verifiers_gym_env_runs_an_episode() -> None:
+    """With verifiers installed (not in CI): its GymEnv builds our env and steps it."""
+    import asyncio
+
+    pytest.importorskip("verifiers")
+    from memgym.integrations.verifiers import load_environment
+
+    env = load_environment(num_train_episodes=2, num_eval_episodes=1, **ENV)
+    row = env.dataset[0]
+    assert "<new_fact" in row["question"]
+    state = {"answer": row["answer"], "trajectory": []}
+    done, rewards = False, []
+    while not done:
+        reply = [{"role": "assistant", "content": "NONE"}]
+        state["trajectory"].append({"completion": reply, "reward": None, "extras": {}})
+        observation = asyncio.run(env.env_response(reply, state))
+        rewards.append(state["trajectory"][-1]["reward"])
+        done = asyncio.run(env.is_done(state))
+    assert "Episode already ended" in observation[-1]["content"]
+    assert all(isinstance(r, float) for r in rewards) and sum(rewards) == 0.0  # NOOPs store nothing
