@@ -92,11 +92,6 @@ class Conversation(_Record):
         """Map turn id -> 0-based position of the turn in the conversation."""
         return {turn.id: i for i, turn in enumerate(self.turns())}
 
-    @cached_property
-    def session_by_id(self) -> dict[str, Session]:
-        """Map session id -> session."""
-        return {s.id: s for s in self.sessions}
-
 
 class Dataset(_Record):
     """A loaded split: `content_hash` is the sha256 of the source file bytes (or folder listing)."""

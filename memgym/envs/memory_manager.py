@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -335,8 +336,9 @@ class MemoryManagerEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             if (e := evidence_step(list(facts), q.evidence_turn_ids)) is not None
             and _last_turn(conversation, facts[e]) == turn
         )
-        episode = _episode(conversation, own, questions)
-        return _Episode(conversation, own, questions, episode.arrival, turn, prefix)
+        return dataclasses.replace(
+            _episode(conversation, own, questions), window_turn=turn, prefix=prefix
+        )
 
     def _clear_episode(self) -> None:
         self._episode: _Episode | None = None
