@@ -93,3 +93,15 @@ def test_make_render_and_pickle() -> None:
     assert "Q (sample-2/q1)" in text and "reward 1.000" in text
     clone = pickle.loads(pickle.dumps(env.unwrapped))
     assert clone.reset(seed=3)[1] == env.unwrapped.reset(seed=3)[1]
+
+
+def test_same_seed_and_actions_give_byte_identical_results() -> None:
+    def run() -> bytes:
+        env = _env()
+        out = []
+        for seed in range(4):
+            out.append(pickle.dumps(env.reset(seed=seed)))
+            out.append(pickle.dumps(env.step("[0] **Answer:** Buddy")))
+        return b"".join(out)
+
+    assert run() == run()
