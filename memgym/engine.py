@@ -6,6 +6,7 @@ MemoryManagerEnv, AnswerAgentEnv and the leaderboard all run conversations throu
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -113,6 +114,18 @@ class ConversationMemory:
             )
         self.cache = cache
         self.bank = MemoryBank(retriever, config.max_text_chars)
+        # Namespaces are indexed independently, so a question's hits in a namespace stay valid
+        # until a write to that namespace: rewards rescore questions after every step.
+        self._versions: dict[str, int] = {}
+        self._question_hits: dict[tuple[str, str], tuple[int, list[ScoredEntry]]] = {}
+
+    def fork(self) -> ConversationMemory:
+        """An independent copy (bank and retrieval caches copied, embedding cache shared)."""
+        twin = copy.copy(self)
+        twin.bank = self.bank.copy()
+        twin._versions = dict(self._versions)
+        twin._question_hits = dict(self._question_hits)
+        return twin
 
     def prefetch(self, texts: Sequence[str]) -> None:
         """Embed texts in one batch ahead of use (no-op for BM25)."""
@@ -139,11 +152,14 @@ class ConversationMemory:
 
     def memories_for_question(self, question: Question | AskedQuestion) -> list[RetrievedMemory]:
         """The top `answer_k` memories of every namespace, speaker by speaker, as slots."""
-        hits = [
-            hit
-            for namespace in self.namespaces()
-            for hit in self.bank.search(question.text, self.config.answer_k, namespace)
-        ]
+        hits: list[ScoredEntry] = []
+        for namespace in self.namespaces():
+            version = self._versions.get(namespace, 0)
+            cached = self._question_hits.get((question.id, namespace))
+            if cached is None or cached[0] != version:
+                found = self.bank.search(question.text, self.config.answer_k, namespace)
+                cached = self._question_hits[(question.id, namespace)] = (version, found)
+            hits.extend(cached[1])
         return _as_slots(hits)
 
     def apply(
@@ -153,7 +169,11 @@ class ConversationMemory:
         reason = self.validate(decision, visible)
         if reason is not None:
             return Outcome(decision.op, invalid=reason)
-        target = None if decision.target is None else visible[decision.target].id
+        shown = None if decision.target is None else visible[decision.target]
+        target = None if shown is None else shown.id
+        if decision.op != Op.NOOP:
+            namespace = self.namespace(fact) if shown is None else shown.namespace
+            self._versions[namespace] = self._versions.get(namespace, 0) + 1
         sources = {"source_fact_ids": [fact.id], "source_turn_ids": list(fact.source_turn_ids)}
         if decision.op == Op.ADD:
             assert decision.text is not None

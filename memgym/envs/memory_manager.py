@@ -626,8 +626,7 @@ class MemoryManagerEnv(gym.Env[dict[str, Any], dict[str, Any]]):
         if self._memory is None:
             raise RuntimeError("call reset() before fork()")
         twin = copy.copy(self)
-        twin._memory = copy.copy(self._memory)
-        twin._memory.bank = self._memory.bank.copy()
+        twin._memory = self._memory.fork()
         twin._answers = dict(self._answers)
         twin._op_counts = dict(self._op_counts)
         twin._last = dict(self._last)
