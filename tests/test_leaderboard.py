@@ -15,7 +15,13 @@ import pytest
 
 from memgym.cli import main
 from memgym.engine import MemoryConfig
-from memgym.leaderboard import ConfigMismatchError, EvalConfig, run_eval, score_submission
+from memgym.leaderboard import (
+    ConfigMismatchError,
+    EvalConfig,
+    LLMSettings,
+    run_eval,
+    score_submission,
+)
 
 TESTS = Path(__file__).resolve().parent
 FAST = MemoryConfig(retriever="bm25")
@@ -203,3 +209,76 @@ def test_real_locomo10_test_split_counts(locomo10_path: Path, tmp_path: Path) ->
     assert results["summary"]["n_questions"] == 1307
     counts = {k: v["n"] for k, v in results["summary"]["by_category"].items()}
     assert counts == {"1": 239, "2": 258, "3": 83, "4": 727}
+
+
+def _scripted_model(body: dict[str, Any]) -> str:
+    """Replies like a model would to each of memgym's prompts."""
+    system = body["messages"][0]["content"]
+    user = body["messages"][-1]["content"]
+    if "long-term memory bank" in system:
+        fact = user.split("<new_fact")[1].split(">\n", 1)[1].split("\n</new_fact>")[0]
+        return json.dumps({"memory": [{"id": "new", "text": fact, "event": "ADD"}]})
+    if "**Answer:**" in system:
+        return "[0]\n**Answer:** Buddy"
+    return '{"label": "CORRECT"}'
+
+
+def test_llm_agents_and_judge_through_an_openai_compatible_endpoint(tmp_path: Path) -> None:
+    from fake_llm_server import ServerState, fake_llm_server
+
+    def args(url: str) -> list[str]:
+        return [
+            "eval",
+            "--dataset",
+            "locomo",
+            "--retriever",
+            "bm25",
+            "--manager",
+            "llm",
+            "--answerer",
+            "llm",
+            "--base-url",
+            url,
+            "--model",
+            "scripted",
+            "--judge",
+            "--no-progress",
+            "--out",
+            str(tmp_path),
+        ]
+
+    state = ServerState(reply=_scripted_model)
+    with fake_llm_server(state) as url:
+        assert main(args(url)) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["summary"]["n_failures"] == 0
+    assert results["summary"]["overall"]["judge"] == 1.0
+    assert results["agents"]["manager"]["client"] == {
+        "backend": "openai-compatible",
+        "base_url": url,
+        "model": "scripted",
+        "temperature": 0.0,
+        "max_tokens": 512,
+    }
+    assert all(c["operations"] == {"ADD": c["n_facts"]} for c in results["conversations"])
+    assert (tmp_path / "llm_cache.sqlite").exists()
+    calls = len(state.requests)
+    with fake_llm_server(ServerState(behaviours=["500"])) as url:
+        # Same prompts, dead endpoint: every reply now comes from the run's response cache.
+        assert main([*args(url), "--restart"]) == 0
+    assert json.loads((tmp_path / "results.json").read_text())["summary"] == results["summary"]
+    assert calls > 0
+
+
+def test_endpoint_failures_are_recorded_not_scored_silently(tmp_path: Path) -> None:
+    from fake_llm_server import ServerState, fake_llm_server
+
+    with fake_llm_server(ServerState(behaviours=["400"])) as url:
+        settings = LLMSettings(url, "m", max_retries=0)
+        config = EvalConfig(
+            dataset="locomo", manager="add_all", answerer="llm", memory=FAST, llm=settings
+        )
+        results = run_eval(config, tmp_path, progress=False)
+    assert results["summary"]["n_failures"] == 31
+    assert all("HTTP 400" in f["error"] for f in results["failures"])
+    assert all(r["error"] for r in results["questions"])
