@@ -41,6 +41,7 @@ def make_env(args: argparse.Namespace, split: str) -> DiscreteOperation:
         reward_schedule="step",
         answerer="support",
         observation_k=args.k,
+        answer_k=args.answer_k,
     )
     return DiscreteOperation(FeatureObservation(env))
 
@@ -123,6 +124,9 @@ def main() -> None:
     parser.add_argument("--retriever", default="bm25")
     parser.add_argument("--embedder", default="hashing")
     parser.add_argument("--k", type=int, default=5, help="memories shown per fact")
+    parser.add_argument(
+        "--answer-k", type=int, default=30, help="memories retrieved per speaker for each question"
+    )
     parser.add_argument("--quick", action="store_true", help="fewer timesteps (under 5 minutes)")
     args = parser.parse_args()
     if args.quick:
@@ -138,7 +142,8 @@ def main() -> None:
     for name in ("add_all", "noop", "heuristic"):
         results[name] = [evaluate(held_out, manager_policy(name))]
     print(
-        f"held-out split {args.eval_split!r}, {args.seeds} seeds, {args.timesteps} PPO timesteps each"
+        f"held-out split {args.eval_split!r}, {args.seeds} seeds, {args.timesteps} PPO timesteps "
+        f"each, answer_k {args.answer_k}"
     )
     print(f"{'policy':10s} {'mean return':>12s} {'std':>8s} {'runs':>5s}")
     for name, values in results.items():
