@@ -42,6 +42,7 @@ def make_env(args: argparse.Namespace, split: str) -> DiscreteOperation:
         answerer="support",
         observation_k=args.k,
         answer_k=args.answer_k,
+        invalid_action_penalty=args.invalid_penalty,
     )
     return DiscreteOperation(FeatureObservation(env))
 
@@ -126,6 +127,9 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5, help="memories shown per fact")
     parser.add_argument(
         "--answer-k", type=int, default=30, help="memories retrieved per speaker for each question"
+    )
+    parser.add_argument(
+        "--invalid-penalty", type=float, default=-0.1, help="reward of an invalid action"
     )
     parser.add_argument("--quick", action="store_true", help="fewer timesteps (under 5 minutes)")
     args = parser.parse_args()
