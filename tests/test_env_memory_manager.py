@@ -300,6 +300,12 @@ def test_window_episodes_prebuild_the_bank_and_score_linked_questions() -> None:
     while not terminated:
         obs, _reward, terminated, _, info = env.step({"op": ADD, "target": 0, "text": obs["fact"]})
     assert 0.0 <= info["episode_score"] <= 1.0
+    by_episode = env.reset(seed=0, options={"episode_index": 2})[1]
+    assert by_episode == env.reset(seed=0, options={"window_index": 2})[1]
+    conversations = _env()
+    assert conversations.reset(options={"episode_index": 1})[1]["conversation_id"] == "sample-2"
+    with pytest.raises(ValueError, match=r"episode_index must be in 0\.\.3"):
+        conversations.reset(options={"episode_index": 4})
     again = _env(episode="window", window=8)
     assert (
         again.reset(seed=0, options={"window_index": 2})[1]

@@ -122,7 +122,8 @@ class MemoryManagerEnv(gym.Env[dict[str, Any], dict[str, Any]]):
 
     An empty bank (conversation episodes) or the reference manager's bank (window episodes), and
     the first fact. `reset(seed=s)` picks the conversation (or window) with the env's RNG;
-    `options={"conversation_id": ...}` or `options={"window_index": ...}` picks it explicitly.
+    `options={"conversation_id": ...}` or `options={"window_index": ...}` picks it explicitly;
+    `options={"episode_index": i}` picks the i-th of `episodes` starts of either kind.
 
     ## Episode End
 
@@ -301,17 +302,22 @@ class MemoryManagerEnv(gym.Env[dict[str, Any], dict[str, Any]]):
 
     # -- episodes --------------------------------------------------------------------------
 
-    def _find_windows(self) -> list[tuple[str, str]]:
-        """(conversation id, turn id) for every turn that completes some question's evidence."""
-        windows: list[tuple[str, str]] = []
+    def _find_windows(self) -> list[tuple[str, str, frozenset[str]]]:
+        """(conversation id, turn id, question ids) for every turn that completes the evidence
+        of some questions, in conversation order."""
+        windows: list[tuple[str, str, frozenset[str]]] = []
         for conversation in self.dataset.conversations:
-            facts = self._facts_by_conversation[conversation.id]
-            steps = [
-                evidence_step(list(facts), q.evidence_turn_ids) for q in conversation.questions
-            ]
-            turns = {_last_turn(conversation, facts[e]) for e in steps if e is not None}
+            facts = list(self._facts_by_conversation[conversation.id])
+            by_turn: dict[str, set[str]] = {}
+            for q in conversation.questions:
+                step = evidence_step(facts, q.evidence_turn_ids)
+                if step is not None:
+                    by_turn.setdefault(_last_turn(conversation, facts[step]), set()).add(q.id)
             order = conversation.turn_position
-            windows.extend((conversation.id, t) for t in sorted(turns, key=lambda t: order[t]))
+            windows.extend(
+                (conversation.id, t, frozenset(by_turn[t]))
+                for t in sorted(by_turn, key=lambda t: order[t])
+            )
         return windows
 
     def _make_episode(self, index: int) -> _Episode:
@@ -319,7 +325,7 @@ class MemoryManagerEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             conversation = self.dataset.conversations[index]
             facts = self._facts_by_conversation[conversation.id]
             return _episode(conversation, facts, conversation.questions)
-        conversation_id, turn = self._windows[index]
+        conversation_id, turn, question_ids = self._windows[index]
         conversation = self.dataset.conversation_by_id[conversation_id]
         facts = self._facts_by_conversation[conversation_id]
         order = conversation.turn_position
@@ -330,12 +336,7 @@ class MemoryManagerEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             for f in facts
             if position - self.window <= order[_last_turn(conversation, f)] < position
         )
-        questions = tuple(
-            q
-            for q in conversation.questions
-            if (e := evidence_step(list(facts), q.evidence_turn_ids)) is not None
-            and _last_turn(conversation, facts[e]) == turn
-        )
+        questions = tuple(q for q in conversation.questions if q.id in question_ids)
         return dataclasses.replace(
             _episode(conversation, own, questions), window_turn=turn, prefix=prefix
         )
@@ -389,6 +390,10 @@ class MemoryManagerEnv(gym.Env[dict[str, Any], dict[str, Any]]):
             index = int(options["window_index"])
             if not 0 <= index < len(self._windows):
                 raise ValueError(f"window_index must be in 0..{len(self._windows) - 1}")
+        elif "episode_index" in options:
+            index = int(options["episode_index"])
+            if not 0 <= index < self.episodes:
+                raise ValueError(f"episode_index must be in 0..{self.episodes - 1}")
         else:
             index = int(self.np_random.integers(self.episodes))
         self._start(index)

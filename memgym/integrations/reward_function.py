@@ -31,9 +31,7 @@ def state_rows(rollout_manager: str = "heuristic", **env_kwargs: Any) -> list[di
     manager = make_manager(rollout_manager)
     rows = []
     for index in range(env.episodes):
-        key = "window_index" if env.episode_kind == "window" else "conversation_id"
-        value: Any = index if key == "window_index" else env.dataset.conversations[index].id
-        observation, _ = env.reset(seed=index, options={key: value})
+        observation, _ = env.reset(seed=index, options={"episode_index": index})
         done = False
         while not done:
             rows.append(

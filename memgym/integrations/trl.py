@@ -79,9 +79,7 @@ class MemoryToolEnvironment:
         returns the first observation as text, which TRL appends to the user message."""
         env = self._environment({**self.env_kwargs, **row.get("env_kwargs", {})})
         index = int(row.get("episode_index", 0))
-        key = "window_index" if env.episode_kind == "window" else "conversation_id"
-        value: Any = index if key == "window_index" else env.dataset.conversations[index].id
-        self._observation, _ = env.reset(seed=index, options={key: value})
+        self._observation, _ = env.reset(seed=index, options={"episode_index": index})
         self._reward, self._done = 0.0, False
         return _describe(self._observation)
 
