@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -17,8 +18,9 @@ from memgym.engine import ConversationMemory, MemoryConfig, embedding_cache_for
 from memgym.envs.common import REWARD_METRICS, iso, metric_fn, resolve_dataset, slots_observation
 from memgym.envs.spaces import UnicodeText, memory_slots_space
 from memgym.facts import FactSource, default_fact_source, fact_source_name, fact_stream
-from memgym.metrics.judge import ChatClient, judge_answer
+from memgym.metrics.judge import ChatClient
 from memgym.metrics.protocols import PROTOCOLS
+from memgym.metrics.scoring import score_question
 
 
 class AnswerAgentEnv(gym.Env[dict[str, Any], str]):
@@ -201,17 +203,11 @@ class AnswerAgentEnv(gym.Env[dict[str, Any], str]):
         judge = None
         if self.judge_client is not None:
             protocol = PROTOCOLS["longmemeval" if isinstance(question.category, str) else "mem0"]
-            assert protocol.judge is not None
-            verdict = judge_answer(
-                protocol.judge,
-                self.judge_client,
-                question.text,
-                "; ".join(question.answers),
-                parsed.text,
-                protocol.judge_category(question),
+            judged = score_question(
+                dataclasses.replace(protocol, metrics=()), question, parsed.text, self.judge_client
             )
-            scores["judge"] = verdict.score
-            judge = {"correct": verdict.correct, "error": verdict.error}
+            scores["judge"] = judged["scores"]["judge"]
+            judge = {"correct": judged["judge"]["correct"], "error": judged["judge"]["error"]}
         reward = (
             scores["judge"] if self.metric is None else float(self.metric(parsed.text, question))
         )

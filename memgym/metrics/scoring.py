@@ -37,7 +37,8 @@ def score_question(
             protocol.judge,
             judge_client,
             question.text,
-            "; ".join(question.answers) or (question.adversarial_answer or ""),
+            # Never the adversarial answer: it is the trap, not the gold.
+            "; ".join(question.answers),
             prediction,
             protocol.judge_category(question),
         )
