@@ -19,56 +19,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from rank_bm25 import BM25Okapi
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, machine, percentile_us, synthetic_texts, timed
+from naive_retriever import NaiveHybridRetriever
 
 from memgym.memory import MemoryBank
 from memgym.retrieval import EmbeddingCache, make_embedder, make_retriever
-from memgym.retrieval.tokenizer import tokenize
 
 K = 30
-
-
-class NaiveIndex:
-    """The baseline: rank-bm25 rebuilt and the vector matrix re-stacked after every write."""
-
-    def __init__(self, cache: EmbeddingCache) -> None:
-        self.cache = cache
-        self.texts: dict[str, str] = {}
-        self.bm25: BM25Okapi | None = None
-        self.matrix = np.zeros((0, cache.dim), dtype=np.float32)
-        self.ids: list[str] = []
-
-    def write(self, entry_id: str, text: str | None) -> None:
-        if text is None:
-            del self.texts[entry_id]
-        else:
-            self.texts[entry_id] = text
-        self.rebuild()
-
-    def rebuild(self) -> None:
-        self.ids = list(self.texts)
-        self.bm25 = BM25Okapi([tokenize(self.texts[i]) for i in self.ids])
-        self.matrix = self.cache.vectors([self.texts[i] for i in self.ids])
-
-    def bm25_search(self, query: str, k: int) -> list[str]:
-        assert self.bm25 is not None
-        scores = self.bm25.get_scores(tokenize(query))
-        return [self.ids[i] for i in np.argsort(-scores, kind="stable")[:k]]
-
-    def dense_search(self, query: str, k: int) -> list[str]:
-        scores = self.matrix @ self.cache.vector(query)
-        return [self.ids[i] for i in np.argsort(-scores, kind="stable")[:k]]
-
-    def hybrid_search(self, query: str, k: int) -> list[str]:
-        fused: dict[str, float] = {}
-        for ranking in (self.bm25_search(query, 50), self.dense_search(query, 50)):
-            for rank, entry_id in enumerate(ranking, start=1):
-                fused[entry_id] = fused.get(entry_id, 0.0) + 1 / (60 + rank)
-        return sorted(fused, key=lambda d: -fused[d])[:k]
+NS = "default"  # the namespace MemoryBank uses when none is given
 
 
 def bench_retriever(
@@ -101,15 +60,14 @@ def bench_naive(
     """The baseline on the same corpus: rebuild per write, brute-force queries."""
     n = len(corpus)
     rng = random.Random(n)
-    naive = NaiveIndex(cache)
-    naive.texts = {f"m{i}": t for i, t in enumerate(corpus)}
-    build = timed(naive.rebuild, 1)[0]
+    naive = NaiveHybridRetriever(cache)
+    build = timed(lambda: naive.load({f"m{i}": t for i, t in enumerate(corpus)}, NS), 1)[0]
     reps = 3 if n >= 100_000 else (5 if quick else 20)
-    write = timed(lambda: naive.write(f"m{rng.randrange(n)}", rng.choice(fresh)), reps)
+    write = timed(lambda: naive.update(f"m{rng.randrange(n)}", rng.choice(fresh), NS), reps)
     query_iter = iter(queries * 10)
     n_queries = 20 if n >= 100_000 else len(queries)
-    bm25_latency = timed(lambda: naive.bm25_search(next(query_iter), K), n_queries)
-    dense_latency = timed(lambda: naive.dense_search(next(query_iter), K), n_queries)
+    bm25_latency = timed(lambda: naive.lexical_ranking(next(query_iter), K, NS), n_queries)
+    dense_latency = timed(lambda: naive.dense_ranking(next(query_iter), K, NS), n_queries)
     return {
         "build_s": build,
         "write_us": percentile_us(write, 50),
@@ -154,9 +112,8 @@ def bench_cycle(
     for text in corpus:
         bank.add(text)
     rng = random.Random(1)
-    naive = NaiveIndex(cache)
-    naive.texts = {e.id: e.text for e in bank.entries()}
-    naive.rebuild()
+    naive = NaiveHybridRetriever(cache)
+    naive.load({e.id: e.text for e in bank.entries()}, NS)
 
     live = [e.id for e in bank.entries()]
 
@@ -174,14 +131,14 @@ def bench_cycle(
 
     def naive_step() -> None:
         i = next(naive_ids)
-        ids = list(naive.texts)
+        ids = list(naive.texts[NS])
         if i % 3 == 0:
-            naive.write(f"n{i}", rng.choice(fresh))
+            naive.add(f"n{i}", rng.choice(fresh), NS)
         elif i % 3 == 1:
-            naive.write(rng.choice(ids), rng.choice(fresh))
+            naive.update(rng.choice(ids), rng.choice(fresh), NS)
         else:
-            naive.write(rng.choice(ids), None)
-        naive.hybrid_search(rng.choice(queries), K)
+            naive.remove(rng.choice(ids), NS)
+        naive.search(rng.choice(queries), K, NS)
 
     baseline = timed(naive_step, max(20, reps // 10))
     p50, base50 = percentile_us(ours, 50), percentile_us(baseline, 50)

@@ -42,18 +42,35 @@ class NaiveHybridRetriever:
         del self.texts[namespace][entry_id]
         self._rebuild(namespace)
 
-    def search(self, query: str, k: int, namespace: str) -> list[tuple[str, float]]:
-        ids, bm25, matrix = self.built.get(namespace, ([], None, np.zeros((0, 1))))
-        if not ids or bm25 is None:
+    def load(self, texts: dict[str, str], namespace: str) -> None:
+        """Set a namespace's whole corpus and build it once (the baseline's bulk build)."""
+        self.texts[namespace] = dict(texts)
+        self._rebuild(namespace)
+
+    def lexical_ranking(self, query: str, k: int, namespace: str) -> list[str]:
+        """rank-bm25 scores of every document, sorted."""
+        ids, bm25, _ = self.built.get(namespace, ([], None, None))
+        if bm25 is None:
             return []
-        lexical = np.argsort(-bm25.get_scores(tokenize(query)), kind="stable")[:50]
-        dense = np.argsort(-(matrix @ self.cache.vector(query)), kind="stable")[:50]
-        fused: dict[int, float] = {}
-        for ranking in (lexical, dense):
-            for rank, i in enumerate(ranking.tolist(), start=1):
-                fused[i] = fused.get(i, 0.0) + 1 / (60 + rank)
-        best = sorted(fused, key=lambda i: (-fused[i], i))[:k]
-        return [(ids[i], fused[i]) for i in best]
+        return [ids[i] for i in np.argsort(-bm25.get_scores(tokenize(query)), kind="stable")[:k]]
+
+    def dense_ranking(self, query: str, k: int, namespace: str) -> list[str]:
+        """Brute-force cosine over the re-stacked matrix, sorted."""
+        ids, _, matrix = self.built.get(namespace, ([], None, None))
+        if not ids:
+            return []
+        return [ids[i] for i in np.argsort(-(matrix @ self.cache.vector(query)), kind="stable")[:k]]
+
+    def search(self, query: str, k: int, namespace: str) -> list[tuple[str, float]]:
+        fused: dict[str, float] = {}
+        for ranking in (
+            self.lexical_ranking(query, 50, namespace),
+            self.dense_ranking(query, 50, namespace),
+        ):
+            for rank, entry_id in enumerate(ranking, start=1):
+                fused[entry_id] = fused.get(entry_id, 0.0) + 1 / (60 + rank)
+        best = sorted(fused, key=lambda d: -fused[d])[:k]
+        return [(entry_id, fused[entry_id]) for entry_id in best]
 
     def snapshot(self) -> Any:
         return {ns: dict(t) for ns, t in self.texts.items()}

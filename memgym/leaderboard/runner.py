@@ -30,10 +30,10 @@ from memgym.io import atomic_write_json, sha256_file, stable_hash
 from memgym.leaderboard.config import EvalConfig
 from memgym.leaderboard.report import write_outputs
 from memgym.metrics.aggregate import aggregate
-from memgym.metrics.protocols import ScoringProtocol, get_protocol
+from memgym.metrics.protocols import METRICS, ScoringProtocol, get_protocol
 from memgym.metrics.scoring import read_predictions, score_predictions, score_question
 
-LEXICAL_METRICS: tuple[str, ...] = ("exact_match", "locomo_f1", "mem0_f1", "bleu1")
+LEXICAL_METRICS: tuple[str, ...] = tuple(METRICS)
 RESULT_VERSION = 1
 
 
