@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from memgym.agents import HeuristicManager
-from memgym.envs import MemoryManagerEnv
+from memgym.envs import MemoryManagerEnv, action_from_decision
 
 
 def main() -> None:
@@ -32,12 +32,7 @@ def main() -> None:
             fact = env.current_fact
             assert fact is not None
             decision = manager.decide(fact, env.visible_memories)
-            action = {
-                "op": int(decision.op),
-                "target": -1 if decision.target is None else decision.target,
-                "text": decision.text or "",
-            }
-            _, _, done, _, info = env.step(action)
+            _, _, done, _, info = env.step(action_from_decision(decision))
         print(env.render())
         print(
             f"{conversation.id}: support score {info['episode_score']:.3f}, operations {info['op_counts']}\n"

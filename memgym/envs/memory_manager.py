@@ -690,6 +690,14 @@ def _last_turn(conversation: Conversation, fact: Fact) -> str:
     return max(fact.source_turn_ids, key=lambda t: order.get(t, -1))
 
 
+def action_from_decision(decision: ManagerDecision) -> dict[str, Any]:
+    """The env action for an agent's decision; an unusable one (with `error`) becomes NOOP."""
+    if decision.error is not None:
+        return {"op": int(Op.NOOP), "target": -1, "text": ""}
+    target = -1 if decision.target is None else decision.target
+    return {"op": int(decision.op), "target": target, "text": decision.text or ""}
+
+
 def _plain(value: Any) -> Any:
     """numpy scalars (from sampled actions) as Python values."""
     return value.item() if isinstance(value, np.generic) else value

@@ -15,8 +15,7 @@ from typing import Any
 from memgym.agents.base import MemoryManager
 from memgym.agents.parsing import parse_manager_output
 from memgym.agents.registry import make_manager
-from memgym.envs.memory_manager import MemoryManagerEnv
-from memgym.memory.operations import Op
+from memgym.envs.memory_manager import MemoryManagerEnv, action_from_decision
 from memgym.wrappers.chat_observation import ChatObservation
 
 DEFAULT_ENV_KWARGS: dict[str, Any] = {"episode": "window", "reward_schedule": "episode"}
@@ -44,9 +43,7 @@ def state_rows(rollout_manager: str = "heuristic", **env_kwargs: Any) -> list[di
 def _decide(env: MemoryManagerEnv, manager: MemoryManager) -> dict[str, Any]:
     fact = env.current_fact
     assert fact is not None
-    decision = manager.decide(fact, env.visible_memories)
-    target = -1 if decision.target is None else decision.target
-    return {"op": int(decision.op), "target": target, "text": decision.text or ""}
+    return action_from_decision(manager.decide(fact, env.visible_memories))
 
 
 def _completion_text(completion: Any) -> str:
@@ -79,12 +76,7 @@ class MemoryReward:
         env.set_state(json.loads(state) if isinstance(state, str) else state)
         decision = parse_manager_output(completion, len(env.visible_memories))
         penalty = 0.0 if decision.error is None else self.format_penalty
-        action = {
-            "op": int(decision.op if decision.error is None else Op.NOOP),
-            "target": -1 if decision.target is None else decision.target,
-            "text": decision.text or "",
-        }
-        _, _, done, _, info = env.step(action)
+        _, _, done, _, info = env.step(action_from_decision(decision))
         while not done:
             _, _, done, _, info = env.step(_decide(env, self.manager))
         return float(info["episode_score"]) + penalty

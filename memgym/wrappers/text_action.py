@@ -7,6 +7,7 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 
 from memgym.agents.parsing import parse_manager_output
+from memgym.envs.memory_manager import action_from_decision
 from memgym.envs.spaces import UnicodeText
 from memgym.memory.operations import Op
 from memgym.wrappers.features import memory_manager_env
@@ -42,13 +43,7 @@ class TextAction(gym.Wrapper[Any, str, Any, Any]):
             decision = type(decision)(
                 Op.NOOP, error=f"completion must be a str, got {type(action).__name__}"
             )
-        structured = {
-            "op": int(decision.op),
-            "target": -1 if decision.target is None else decision.target,
-            "text": decision.text or "",
-        }
-        if decision.error is not None:
-            structured = {"op": int(Op.NOOP), "target": -1, "text": ""}
+        structured = action_from_decision(decision)
         observation, reward, terminated, truncated, info = self.env.step(structured)  # type: ignore[arg-type]
         info["parse"] = {
             "op": decision.op.name,
