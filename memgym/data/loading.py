@@ -67,11 +67,24 @@ def detect_layout(path: Path) -> tuple[str, str]:
 
 def iter_conversations(name: str, path: Path) -> Iterator[Conversation]:
     """Stream a file's conversations, then raise DatasetError if any record was bad."""
+    yield from _read(name, path, _variant_of(name, path))
+
+
+def _variant_of(name: str, path: Path) -> str:
+    """The file's variant, after checking that it holds dataset `name`."""
     found, variant = detect_layout(path)
+    _expect(name, path, found, variant)
+    return variant
+
+
+def _expect(name: str, path: Path, found: str, variant: str) -> None:
     if found != name:
         raise DatasetError(
             [Problem(str(path), None, None, f"looks like {found} ({variant}), not {name}")]
         )
+
+
+def _read(name: str, path: Path, variant: str) -> Iterator[Conversation]:
     if path.is_dir():
         yield from _iter_locomo_folder(path)
         return
@@ -109,15 +122,15 @@ def load_dataset(
         raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
     source = sample_path(name) if path is None else Path(path)
     in_split("locomo", "", split)  # validates the split name before reading anything
+    variant = _variant_of(name, source)
     conversations = []
-    for conversation in iter_conversations(name, source):
+    for conversation in _read(name, source, variant):
         if not in_split(name, conversation.id, split):
             continue
         if not include_adversarial:
             kept = tuple(q for q in conversation.questions if q.category != ADVERSARIAL)
             conversation = conversation.model_copy(update={"questions": kept})
         conversations.append(conversation)
-    _, variant = detect_layout(source)
     return Dataset(
         name=name,
         variant="sample" if path is None else variant,
@@ -141,8 +154,9 @@ def validate(path: str | Path, name: str | None = None) -> list[Problem]:
     """Every problem in a dataset file or folder (empty list when it loads cleanly)."""
     source = Path(path)
     try:
-        found, _ = detect_layout(source)
-        for _ in iter_conversations(name or found, source):
+        found, variant = detect_layout(source)
+        _expect(name or found, source, found, variant)
+        for _ in _read(found, source, variant):
             pass
     except DatasetError as exc:
         return list(exc.problems)
