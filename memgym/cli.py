@@ -11,7 +11,8 @@ from pathlib import Path
 
 from memgym.data.categories import category_label
 from memgym.data.fetch import SOURCES, FetchError, fetch
-from memgym.data.loading import DATASETS, load_dataset, validate
+from memgym.data.loading import DATASETS, load_dataset, report_warnings, validate
+from memgym.data.schema import Dataset
 from memgym.data.splits import SPLITS
 from memgym.data.stats import dataset_stats
 from memgym.engine import MemoryConfig
@@ -36,6 +37,7 @@ def _add_dataset_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--split", choices=SPLITS, default="all")
     p.add_argument("--include-adversarial", action="store_true", help="keep LoCoMo category 5")
+    p.add_argument("--strict", action="store_true", help="treat every data warning as an error")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--dataset", choices=DATASETS, default=None, help="expected dataset (default: detect)"
     )
+    check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     get = data_commands.add_parser("fetch", help="download an official dataset file")
     get.add_argument("name", choices=sorted(SOURCES))
     get.add_argument(
@@ -178,9 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _data(args: argparse.Namespace) -> int:
     if args.data_command == "stats":
-        dataset = load_dataset(
-            args.dataset, args.data, args.split, include_adversarial=args.include_adversarial
-        )
+        dataset = _load(args)
         stats = dataset_stats(dataset)
         if args.json:
             print(json.dumps(stats))
@@ -190,18 +191,35 @@ def _data(args: argparse.Namespace) -> int:
     if args.data_command == "validate":
         problems = validate(args.path, args.dataset)
         for problem in problems:
-            print(problem)
-        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {args.path}")
-        return 1 if problems else 0
+            print(f"{problem.severity}: {problem}")
+        errors = sum(p.severity == "error" for p in problems)
+        warnings = len(problems) - errors
+        print(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {args.path}")
+        return 1 if errors or (args.strict and warnings) else 0
     path = fetch(args.name, url=args.url, sha256=args.sha256, dest_dir=args.dest)
     print(path)
     return 0
 
 
-def _score(args: argparse.Namespace) -> int:
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _load(args: argparse.Namespace) -> Dataset:
+    """The dataset the options name; its warnings are summarised once on stderr."""
     dataset = load_dataset(
-        args.dataset, args.data, args.split, include_adversarial=args.include_adversarial
+        args.dataset,
+        args.data,
+        args.split,
+        include_adversarial=args.include_adversarial,
+        strict=args.strict,
     )
+    report_warnings(dataset)
+    return dataset
+
+
+def _score(args: argparse.Namespace) -> int:
+    dataset = _load(args)
     report = score_predictions(
         dataset, read_predictions(args.predictions), get_protocol(args.protocol)
     )

@@ -61,15 +61,101 @@ def test_category5_without_answer_keeps_adversarial_answer_and_is_excluded_by_de
     assert all(q.category != 5 for q in load_dataset("locomo").questions())
 
 
-def test_malformed_and_empty_evidence() -> None:
+def test_parse_dia_ids_reads_every_form_of_the_release() -> None:
     assert parse_dia_ids("D8:6; D9:17") == ["D8:6", "D9:17"]
+    assert parse_dia_ids("D9:1 D4:4 D4:6") == ["D9:1", "D4:4", "D4:6"]
     assert parse_dia_ids("D30:05") == ["D30:5"]
     assert parse_dia_ids("D:11:26") == ["D11:26"]
-    questions = {q.text: q for q in load_dataset("locomo").questions()}
-    assert questions[
-        "What business did Andrew start after leaving the bakery?"
-    ].evidence_turn_ids == ("D1:5", "D3:3")
-    assert questions["Would Andrew enjoy a dog-friendly hiking trail?"].evidence_turn_ids == ()
+    assert parse_dia_ids("D") == []
+
+
+# What each quirk of the official release becomes in the bundled sample (same layout, same
+# quirks): the evidence kept, and the warning (record, field, message) that says so.
+EVIDENCE_QUIRKS = [
+    (  # two ids in one string (conv-26 "D8:6; D9:17")
+        "sample-1/q7",
+        ("D1:5", "D3:3"),
+        (
+            "0 (sample-1)",
+            "qa[7].evidence[0]",
+            "non-standard evidence 'D1:5; D3:3'; read as D1:5, D3:3",
+        ),
+    ),
+    (  # empty evidence list
+        "sample-1/q8",
+        (),
+        ("0 (sample-1)", "qa[8].evidence", "no usable evidence; question kept, linked to no turn"),
+    ),
+    (  # a bare "D" beside valid ids (conv-42)
+        "sample-2/q3",
+        ("D1:4", "D2:4"),
+        ("1 (sample-2)", "qa[3].evidence[1]", "unparseable evidence 'D'; ignored"),
+    ),
+    (  # an id of a turn that does not exist (conv-42 "D10:19", conv-47 "D4:36")
+        "sample-2/q5",
+        ("D3:4",),
+        (
+            "1 (sample-2)",
+            "qa[5].evidence[1]",
+            "evidence D3:19 names no turn of this conversation; ignored",
+        ),
+    ),
+    (  # duplicates (conv-50 ["D4:5", "D4:5", "D5:5"])
+        "sample-3/q2",
+        ("D1:1", "D2:1"),
+        ("2 (sample-3)", "qa[2].evidence[1]", "duplicate evidence D1:1; kept once"),
+    ),
+    (  # "D:11:26" (conv-43)
+        "sample-3/q4",
+        ("D2:6",),
+        ("2 (sample-3)", "qa[4].evidence[0]", "non-standard evidence 'D:2:6'; read as D2:6"),
+    ),
+    (  # a leading zero (conv-50 "D30:05")
+        "sample-3/q6",
+        ("D3:2",),
+        ("2 (sample-3)", "qa[6].evidence[0]", "non-standard evidence 'D3:02'; read as D3:2"),
+    ),
+    (  # space-separated ids (conv-49)
+        "sample-4/q4",
+        ("D1:1", "D3:3"),
+        (
+            "3 (sample-4)",
+            "qa[4].evidence[0]",
+            "non-standard evidence 'D1:1 D3:3'; read as D1:1, D3:3",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("question_id", "kept", "warning"), EVIDENCE_QUIRKS)
+def test_each_evidence_quirk_keeps_the_question_and_warns(
+    question_id: str, kept: tuple[str, ...], warning: tuple[str, str, str]
+) -> None:
+    dataset = load_dataset("locomo")
+    questions = {q.id: q for q in dataset.questions()}
+    assert questions[question_id].evidence_turn_ids == kept
+    assert warning in [(w.record, w.field, w.message) for w in dataset.warnings]
+
+
+def test_sample_warnings_are_exactly_the_release_quirks() -> None:
+    dataset = load_dataset("locomo", include_adversarial=True)
+    integer_answers = [w for w in dataset.warnings if w.field and w.field.endswith(".answer")]
+    assert [w.message for w in integer_answers] == [
+        "int answer 2021; read as the string '2021'",
+        "int answer 6; read as the string '6'",
+        "int answer 2019; read as the string '2019'",
+    ]
+    assert len(dataset.warnings) == len(EVIDENCE_QUIRKS) + len(integer_answers)
+    assert sum(len(c.questions) for c in dataset.conversations) == 36  # nothing dropped
+    assert {w.file for w in dataset.warnings} == {str(sample_path("locomo"))}
+
+
+def test_folder_holding_the_official_file_loads_it(tmp_path: Path) -> None:
+    (tmp_path / "locomo10.json").write_bytes(sample_path("locomo").read_bytes())
+    (tmp_path / "notes.json").mkdir()  # a folder named *.json is skipped with a warning
+    dataset = load_dataset("locomo", tmp_path)
+    assert [c.id for c in dataset.conversations] == ["sample-1", "sample-2", "sample-3", "sample-4"]
+    assert any(w.message == "not a regular file; ignored" for w in dataset.warnings)
 
 
 def test_list_valued_dia_ids_in_observations_keep_every_source_turn() -> None:

@@ -65,7 +65,7 @@ def test_judge_metric_uses_the_client_and_records_failures() -> None:
     broken = _env(metric="judge", judge_client=lambda messages: "no idea")
     broken.reset(seed=0)
     _, reward, *_, info = broken.step("whatever")
-    assert reward == 0.0 and info["judge"]["error"] == "unparseable verdict"
+    assert reward == 0.0 and info["judge"]["error"] == "unreadable verdict"
     with pytest.raises(ValueError, match="judge_client"):
         _env(metric="judge")
 

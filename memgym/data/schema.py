@@ -12,6 +12,8 @@ from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict
 
+from memgym.errors import Problem
+
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -35,13 +37,16 @@ class Turn(_Record):
 
 
 class Session(_Record):
-    """A dated block of turns; `index` is its 0-based position in the conversation."""
+    """A dated block of turns; `index` is its 0-based position in the conversation, and
+    `source_index` its position in the file when the loader reordered sessions (LongMemEval
+    sessions are put in date order)."""
 
     id: str
     index: int
     time: datetime | None
     time_raw: str | None
     turns: tuple[Turn, ...]
+    source_index: int | None = None
 
 
 class Fact(_Record):
@@ -94,7 +99,8 @@ class Conversation(_Record):
 
 
 class Dataset(_Record):
-    """A loaded split: `content_hash` is the sha256 of the source file bytes (or folder listing)."""
+    """A loaded split: `content_hash` is the sha256 of the source file bytes (or folder listing);
+    `warnings` lists every defect of the source that the loader repaired or skipped."""
 
     name: str
     variant: str
@@ -103,6 +109,7 @@ class Dataset(_Record):
     content_hash: str
     include_adversarial: bool = False
     conversations: tuple[Conversation, ...]
+    warnings: tuple[Problem, ...] = ()
 
     def questions(self) -> Iterator[Question]:
         """All questions of the split, conversation by conversation."""

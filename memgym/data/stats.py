@@ -26,6 +26,7 @@ def dataset_stats(dataset: Dataset) -> dict[str, Any]:
         "abstention_questions": sum(q.abstention for q in dataset.questions()),
         "questions_by_category": dict(sorted(by_category.items(), key=_category_order)),
         "category_names": dict(sorted(names.items(), key=_category_order)),
+        "warnings": len(dataset.warnings),
     }
 
 

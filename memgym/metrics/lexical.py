@@ -81,7 +81,8 @@ def mem0_f1(prediction: str, gold: Gold) -> float:
 
 
 def bleu1(prediction: str, gold: Gold) -> float:
-    """NLTK sentence_bleu(weights=(1,0,0,0), smoothing method1) on lowercased word tokens.
+    """Mem0's BLEU-1: NLTK sentence_bleu(weights=(1,0,0,0), smoothing method1) on
+    `word_tokenize` tokens of the lowercased texts.
 
     With unigram weight only, smoothing never changes the score: it is the brevity penalty
     times clipped unigram precision, and 0 when no unigram matches.

@@ -69,7 +69,7 @@ class ScoringProtocol:
             "version": self.version,
             "metrics": list(self.metrics),
             "skip_categories": sorted(map(str, self.skip_categories)),
-            "judge": None if self.judge is None else f"{self.judge.name}@{self.judge.version}",
+            "judge": None if self.judge is None else self.judge.describe(),
         }
 
 

@@ -43,7 +43,12 @@ def score_question(
             protocol.judge_category(question),
         )
         scores["judge"] = verdict.score
-        row["judge"] = {"correct": verdict.correct, "raw": verdict.raw, "error": verdict.error}
+        row["judge"] = {
+            "correct": verdict.correct,
+            "raw": verdict.raw,
+            "reasoning": verdict.reasoning,
+            "error": verdict.error,
+        }
     return row
 
 
@@ -93,8 +98,8 @@ def read_predictions(path: Path) -> dict[str, str]:
             record = f"line {n}"
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                log.add(record, None, f"invalid JSON: {exc.msg}")
+            except (ValueError, RecursionError) as exc:  # bad UTF-8 and deep nesting included
+                log.fail(record, None, f"invalid JSON: {getattr(exc, 'msg', type(exc).__name__)}")
                 continue
             if log.check_type(obj, (dict,), record, "<root>") is None:
                 continue
@@ -103,7 +108,7 @@ def read_predictions(path: Path) -> dict[str, str]:
             if qid is None or prediction is None:
                 continue
             if qid in predictions:
-                log.add(record, "question_id", f"duplicate prediction for {qid!r}")
+                log.fail(record, "question_id", f"duplicate prediction for {qid!r}")
             predictions[qid] = str(prediction)
-    log.raise_if_any()
+    log.raise_if_any(strict=True)  # a submission is scored exactly as written, or not at all
     return predictions

