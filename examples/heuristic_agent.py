@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from memgym.agents import HeuristicManager
-from memgym.envs import MemoryManagerEnv, action_from_decision
+from memgym.envs import MemoryManagerEnv
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
             fact = env.current_fact
             assert fact is not None
             decision = manager.decide(fact, env.visible_memories)
-            _, _, done, _, info = env.step(action_from_decision(decision))
+            _, _, done, _, info = env.step(decision)
         print(env.render())
         print(
             f"{conversation.id}: support score {info['episode_score']:.3f}, operations {info['op_counts']}\n"

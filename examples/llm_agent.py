@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 from memgym.agents import LLMManager, OpenAICompatibleClient
-from memgym.envs import MemoryManagerEnv, action_from_decision
+from memgym.envs import MemoryManagerEnv
 
 
 def main() -> None:
@@ -40,7 +40,7 @@ def main() -> None:
             assert fact is not None
             decision = manager.decide(fact, env.visible_memories)
             failures += decision.error is not None
-            _, _, done, _, info = env.step(action_from_decision(decision))
+            _, _, done, _, info = env.step(decision)
         print(
             f"{conversation.id}: score {info['episode_score']:.3f}, ops {info['op_counts']}, "
             f"unusable outputs {failures}"

@@ -16,7 +16,9 @@ from memgym.data.schema import Dataset
 from memgym.data.splits import SPLITS
 from memgym.data.stats import dataset_stats
 from memgym.engine import MemoryConfig
+from memgym.envs.episodes import DEFAULT_WINDOW, plan_episodes
 from memgym.errors import DatasetError
+from memgym.facts import default_fact_source
 from memgym.io import atomic_write_json
 from memgym.leaderboard import (
     ConfigMismatchError,
@@ -49,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     stats = data_commands.add_parser("stats", help="counts per split and category")
     _add_dataset_args(stats)
     stats.add_argument("--json", action="store_true", help="print one JSON object")
+    stats.add_argument(
+        "--episodes",
+        choices=["conversation", "window"],
+        default=None,
+        help="also count env episodes (window: Memory-R1's training tuples) and skipped questions",
+    )
+    stats.add_argument("--window", type=int, default=DEFAULT_WINDOW, help="turns before t")
+    stats.add_argument("--fact-source", choices=["dataset", "turns"], default=None)
     check = data_commands.add_parser("validate", help="list every problem in a dataset file")
     check.add_argument("path", type=Path)
     check.add_argument(
@@ -183,6 +193,10 @@ def _data(args: argparse.Namespace) -> int:
     if args.data_command == "stats":
         dataset = _load(args)
         stats = dataset_stats(dataset)
+        if args.episodes is not None:
+            source = args.fact_source or default_fact_source(dataset.name)
+            plan = plan_episodes(dataset.conversations, source, args.episodes, args.window)
+            stats["episodes"] = {"kind": args.episodes, "window": args.window, **plan.describe()}
         if args.json:
             print(json.dumps(stats))
         else:
@@ -256,6 +270,16 @@ def _print_stats(stats: dict[str, object]) -> None:
     for category, count in by_category.items():
         label = category if names[category] == category else f"{category} ({names[category]})"
         print(f"  category {label:<28s} {count}")
+    episodes = stats.get("episodes")
+    if isinstance(episodes, dict):
+        print(
+            f"  {episodes['kind']} episodes {episodes['episodes']} (window {episodes['window']}): "
+            f"{episodes['questions_in_episodes']} questions in episodes, "
+            f"{episodes['questions_skipped']} skipped, "
+            f"{episodes['evidence_outside_bank']} with evidence outside their bank"
+        )
+        for skipped in episodes["skipped"]:
+            print(f"    skipped {skipped['question_id']}: {skipped['reason']}")
 
 
 if __name__ == "__main__":

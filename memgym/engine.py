@@ -1,7 +1,9 @@
 """The one code path from facts to a memory bank and from a bank to answers.
 
 MemoryManagerEnv, AnswerAgentEnv and the leaderboard all run conversations through
-`ConversationMemory`, so a number from the leaderboard and a reward from an env mean the same.
+`ConversationMemory`, so a number from the leaderboard and a reward from an env mean the same:
+the same action rules (`memgym.actions`), the same retrieval, the same answer context (cut to
+the reader's token budget).
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
+from memgym.actions import validate_decision
 from memgym.agents.base import (
     Answer,
     AnswerAgent,
@@ -21,6 +23,8 @@ from memgym.agents.base import (
     MemoryManager,
     RetrievedMemory,
 )
+from memgym.agents.context import fit_to_budget
+from memgym.config import MemoryConfig
 from memgym.data.schema import Conversation, Fact, Question
 from memgym.memory.bank import MemoryBank, ScoredEntry
 from memgym.memory.operations import Op
@@ -29,26 +33,7 @@ from memgym.retrieval.embedders import make_embedder
 from memgym.retrieval.embedding_cache import EmbeddingCache
 from memgym.retrieval.factory import make_retriever
 
-
-@dataclass(frozen=True)
-class MemoryConfig:
-    """Everything that decides what an agent sees; recorded in every result file.
-
-    observation_k: memories shown with each new fact (of the fact's namespace).
-    answer_k: memories retrieved per namespace for a question (Memory-R1: 30 per speaker).
-    namespace_by: "speaker" gives each speaker a bank, as in Mem0/Memory-R1; "none" shares one.
-    """
-
-    retriever: str = "hybrid"
-    embedder: str = "minilm"
-    dense_index: Literal["exact", "hnsw"] = "exact"
-    observation_k: int = 10
-    answer_k: int = 30
-    namespace_by: Literal["speaker", "none"] = "speaker"
-    max_text_chars: int = 2000
-
-    def describe(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["ConversationMemory", "MemoryConfig", "Outcome", "embedding_cache_for"]
 
 
 def default_cache_dir() -> Path:
@@ -82,15 +67,17 @@ def embedding_cache_for(
 
 @dataclass(frozen=True)
 class Outcome:
-    """What applying a decision did: the op, the memory touched, or why nothing changed."""
+    """What applying a decision did: the op, the memory touched, or why nothing changed
+    (`invalid`), and whether the agent failed to decide at all (`failure`)."""
 
     op: Op
     entry_id: str | None = None
     invalid: str | None = None
+    failure: str | None = None
 
 
 class ConversationMemory:
-    """A bank for one conversation plus the retrieval rules of `config`."""
+    """A bank for one conversation plus the retrieval and writing rules of `config`."""
 
     def __init__(
         self,
@@ -150,36 +137,49 @@ class ConversationMemory:
             self.bank.search(fact.text, self.config.observation_k, self.namespace(fact))
         )
 
-    def memories_for_question(self, question: Question | AskedQuestion) -> list[RetrievedMemory]:
-        """The top `answer_k` memories of every namespace, speaker by speaker, as slots."""
-        hits: list[ScoredEntry] = []
+    def ranked_for_question(self, question: Question | AskedQuestion) -> list[list[ScoredEntry]]:
+        """The top `answer_k` memories of every namespace, best first, one list per namespace."""
+        ranked = []
         for namespace in self.namespaces():
             version = self._versions.get(namespace, 0)
             cached = self._question_hits.get((question.id, namespace))
             if cached is None or cached[0] != version:
                 found = self.bank.search(question.text, self.config.answer_k, namespace)
                 cached = self._question_hits[(question.id, namespace)] = (version, found)
-            hits.extend(cached[1])
-        return _as_slots(hits)
+            ranked.append(cached[1])
+        return ranked
+
+    def memories_for_question(self, question: Question | AskedQuestion) -> list[RetrievedMemory]:
+        """The top `answer_k` memories of every namespace, speaker by speaker, as slots (no
+        token budget: what retrieval found)."""
+        return _as_slots([hit for group in self.ranked_for_question(question) for hit in group])
+
+    def answer_context(self, question: Question | AskedQuestion) -> list[RetrievedMemory]:
+        """What the answer agent reads: the retrieved memories that fit its prompt budget."""
+        asked = question if isinstance(question, AskedQuestion) else AskedQuestion.of(question)
+        ranked = [_as_slots(group) for group in self.ranked_for_question(question)]
+        return fit_to_budget(asked, ranked, self.config.answer_prompt_tokens)
 
     def apply(
         self, decision: ManagerDecision, fact: Fact, visible: Sequence[RetrievedMemory], step: int
     ) -> Outcome:
         """Apply a decision about `fact`; an invalid one changes nothing and says why."""
-        reason = self.validate(decision, visible)
+        reason = validate_decision(decision, visible, fact, self.config)
         if reason is not None:
-            return Outcome(decision.op, invalid=reason)
-        shown = None if decision.target is None else visible[decision.target]
+            return Outcome(decision.op, invalid=reason, failure=decision.failure)
+        slot = decision.target
+        # ADD has no target; a NOOP may name a shown memory, and otherwise its target is ignored.
+        shown = (
+            None if decision.op == Op.ADD or slot is None or slot >= len(visible) else visible[slot]
+        )
         target = None if shown is None else shown.id
+        namespace = self.namespace(fact) if shown is None else shown.namespace
         if decision.op != Op.NOOP:
-            namespace = self.namespace(fact) if shown is None else shown.namespace
             self._versions[namespace] = self._versions.get(namespace, 0) + 1
         sources = {"source_fact_ids": [fact.id], "source_turn_ids": list(fact.source_turn_ids)}
         if decision.op == Op.ADD:
             assert decision.text is not None
-            entry = self.bank.add(
-                decision.text, self.namespace(fact), time=fact.time, step=step, **sources
-            )
+            entry = self.bank.add(decision.text, namespace, time=fact.time, step=step, **sources)
             return Outcome(Op.ADD, entry.id)
         if decision.op == Op.UPDATE:
             assert decision.text is not None and target is not None
@@ -190,24 +190,6 @@ class ConversationMemory:
         else:
             self.bank.noop(target, step=step)
         return Outcome(decision.op, target)
-
-    def validate(self, decision: ManagerDecision, visible: Sequence[RetrievedMemory]) -> str | None:
-        """Why a decision cannot be applied, or None if it can."""
-        if not isinstance(decision.op, Op):
-            return f"unknown operation {decision.op!r}"
-        needs_target = decision.op in (Op.UPDATE, Op.DELETE)
-        if decision.target is not None or needs_target:
-            if decision.target is None:
-                return f"{decision.op.name} needs a target slot"
-            if not 0 <= decision.target < len(visible):
-                return f"target slot {decision.target} is not in 0..{len(visible) - 1}"
-        if decision.op in (Op.ADD, Op.UPDATE):
-            text = decision.text
-            if not isinstance(text, str) or not text.strip():
-                return f"{decision.op.name} needs a non-empty text"
-            if len(text.strip()) > self.config.max_text_chars:
-                return f"text has {len(text.strip())} characters, over {self.config.max_text_chars}"
-        return None
 
     def run_manager(self, facts: Sequence[Fact], manager: MemoryManager) -> list[Outcome]:
         """Let `manager` process every fact in order (what an env episode does step by step)."""
@@ -220,11 +202,11 @@ class ConversationMemory:
     def answer(
         self, answerer: AnswerAgent, questions: Sequence[Question]
     ) -> list[tuple[Answer, list[RetrievedMemory]]]:
-        """The answerer's answers (batched) and the memories each was given."""
+        """The answerer's answers (one batch) and the context each was given."""
         asked = [AskedQuestion.of(q) for q in questions]
-        retrieved = [self.memories_for_question(q) for q in asked]
-        answers = answerer.answer_batch(list(zip(asked, retrieved, strict=True)))
-        return list(zip(answers, retrieved, strict=True))
+        contexts = [self.answer_context(q) for q in asked]
+        answers = answerer.answer_batch(list(zip(asked, contexts, strict=True)))
+        return list(zip(answers, contexts, strict=True))
 
 
 def _as_slots(hits: Sequence[ScoredEntry]) -> list[RetrievedMemory]:

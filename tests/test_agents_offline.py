@@ -1,4 +1,5 @@
-"""Offline agents: the heuristic manager's rules, the extractive reader, the support oracle."""
+"""Offline agents: the heuristic manager's rules, random and concatenating managers, the
+extractive reader, the oracle_support proxy, and the registry."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import pytest
 from memgym.agents import (
     AddAllManager,
     AskedQuestion,
+    ConcatManager,
     ExtractiveAnswerer,
     HeuristicManager,
     HeuristicThresholds,
     NoopManager,
+    OracleSupportAnswerer,
+    RandomManager,
     RetrievedMemory,
-    SupportAnswerer,
     make_answerer,
     make_manager,
 )
@@ -95,11 +98,11 @@ class TestHeuristic:
         assert dataclasses.asdict(HeuristicThresholds()) == {
             "duplicate": 0.8,
             "related": 0.34,
-            "max_merged_chars": 400,
+            "max_merged_words": 50,
         }
 
     def test_overlong_merge_becomes_add(self) -> None:
-        manager = HeuristicManager(HeuristicThresholds(max_merged_chars=20))
+        manager = HeuristicManager(HeuristicThresholds(max_merged_words=8))
         decision = manager.decide(
             _fact("Andrew adopted another dog named Scout."),
             _memories("Andrew adopted a dog named Buddy."),
@@ -143,8 +146,8 @@ def test_extractive_reader_with_nothing_relevant_says_nothing() -> None:
     assert ExtractiveAnswerer().answer(_question("Where is Paris?"), []).text == ""
 
 
-def test_support_oracle_answers_gold_only_when_recoverable() -> None:
-    oracle = SupportAnswerer({"q1": ["Buddy, Scout"]})
+def test_oracle_support_answers_gold_only_when_recoverable() -> None:
+    oracle = OracleSupportAnswerer({"q1": ["Buddy, Scout"]})
     assert oracle.oracle is True
     both = _memories("Andrew adopted Buddy.", "Andrew adopted Scout too.")
     assert oracle.answer(_question("Dogs?"), both).text == "Buddy, Scout"
@@ -152,15 +155,46 @@ def test_support_oracle_answers_gold_only_when_recoverable() -> None:
     assert oracle.answer(_question("Dogs?", qid="unknown"), both).text == ""
 
 
+def test_oracle_support_reads_memory_dates_as_the_answer_prompt_shows_them() -> None:
+    oracle = OracleSupportAnswerer({"q1": ["7 May 2023"], "q2": ["2"]})
+    memories = _memories("Andrew adopted Buddy.", "Andrew walks Buddy daily.", "Andrew bakes.")
+    assert oracle.answer(_question("When did Andrew adopt Buddy?"), memories).text == "7 May 2023"
+    # Slot ids are prompt scaffolding: "[2]" never supports the answer "2".
+    assert oracle.answer(_question("How many dogs?", qid="q2"), memories).text == ""
+
+
+def test_concat_manager_merges_into_the_top_memory_within_the_word_limit() -> None:
+    manager = ConcatManager(max_words=12)
+    fact = _fact("Andrew adopted Scout.")
+    decision = manager.decide(fact, _memories("Andrew adopted Buddy."))
+    assert (decision.op, decision.target) == (Op.UPDATE, 0)
+    assert decision.text == "Andrew adopted Buddy; Andrew adopted Scout."
+    long = _memories("Andrew adopted Buddy and walks him in the park daily.")
+    assert manager.decide(fact, long).op == Op.ADD
+    assert manager.decide(fact, []).op == Op.ADD
+
+
+def test_random_manager_is_seeded() -> None:
+    fact = _fact("Andrew adopted Scout.")
+    memories = _memories("Andrew adopted Buddy.", "Andrew bakes bread.")
+    runs = [[RandomManager(seed=3).decide(fact, memories) for _ in range(1)] for _ in range(2)]
+    assert runs[0] == runs[1]
+    ops = {RandomManager(seed=s).decide(fact, memories).op for s in range(40)}
+    assert ops == set(Op)
+
+
 def test_registry_by_name_and_module_callable() -> None:
     assert make_manager("heuristic").name == "heuristic"
+    assert make_manager("concat").name == "concat" and make_manager("random").name == "random"
     assert make_manager("memgym.agents.offline:AddAllManager").name == "add_all"
     assert make_answerer("extractive").name == "extractive"
     with pytest.raises(ValueError, match="needs the gold answers"):
-        make_answerer("support")
-    with pytest.raises(ValueError, match="needs a client"):
+        make_answerer("oracle_support")
+    with pytest.warns(DeprecationWarning, match="renamed 'oracle_support'"):
+        assert make_answerer("support", gold={}).name == "oracle_support"
+    with pytest.raises(ValueError, match="needs a model"):
         make_manager("llm")
-    with pytest.raises(TypeError, match="does not implement"):
+    with pytest.raises(TypeError, match="has no decide, decide_batch"):
         make_manager("memgym.agents.offline:ExtractiveAnswerer")
     with pytest.raises(ValueError, match="unknown manager"):
         make_manager("smart")

@@ -1,7 +1,9 @@
-"""AnswerAgentEnv: one question per episode, 30 memories per speaker, answers scored."""
+"""AnswerAgentEnv: one question per episode, 30 memories per speaker, answers scored; the same
+contract as MemoryManagerEnv (invalid actions, strict, fork, JSON state, determinism)."""
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import gymnasium as gym
@@ -9,11 +11,11 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import memgym  # noqa: F401
-from memgym.envs import AnswerAgentEnv
+from memgym.envs import AnswerAgentEnv, InvalidActionError
 
 
 def _env(**kwargs: object) -> AnswerAgentEnv:
-    return AnswerAgentEnv(**{"retriever": "bm25", **kwargs})  # type: ignore[arg-type]
+    return AnswerAgentEnv(**{"retriever": "bm25", "split": "all", **kwargs})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -21,8 +23,8 @@ def _env(**kwargs: object) -> AnswerAgentEnv:
     [
         {},
         {"retriever": "hybrid", "embedder": "hashing", "answer_k": 5, "metric": "f1"},
-        {"manager": "add_all", "namespace_by": "none", "dataset": "longmemeval"},
-        {"dataset": "msc", "metric": "mem0_f1"},
+        {"manager": "add_all", "namespace_by": "none", "dataset": "longmemeval", "split": "test"},
+        {"dataset": "msc", "metric": "mem0_f1", "split": "test"},
     ],
 )
 def test_check_env_passes(kwargs: dict[str, object]) -> None:
@@ -78,15 +80,63 @@ def test_seeded_sampling_is_reproducible_and_bank_is_built_once() -> None:
     assert len(a._memories) == len({i.split("/")[0] for i in ids_a})
 
 
-def test_non_text_actions_are_reported_not_raised() -> None:
-    env = _env()
+@pytest.mark.parametrize(
+    ("action", "reason"),
+    [
+        (123, "action must be a str, got int"),
+        (b"\xff\xfe", "action is not valid UTF-8"),
+        ("x" * 2001, "action has 2001 characters, over 2000"),
+    ],
+)
+def test_invalid_actions_cost_the_penalty_and_are_explained(action: object, reason: str) -> None:
+    env = _env(invalid_action_penalty=-0.25)
     env.reset(seed=0)
-    _, reward, *_, info = env.step(123)  # type: ignore[arg-type]
-    assert reward == 0.0 and info["invalid_action"] == "action must be a str, got int"
+    _, reward, terminated, _, info = env.step(action)  # type: ignore[arg-type]
+    assert (reward, terminated, info["invalid_action"]) == (-0.25, True, reason)
+    assert info["reward_components"] == {"score": 0.0, "penalty": -0.25}
+    strict = _env(strict=True)
+    strict.reset(seed=0)
+    with pytest.raises(InvalidActionError, match=reason[:20]):
+        strict.step(action)  # type: ignore[arg-type]
+
+
+def test_fork_and_json_state_continue_exactly() -> None:
+    env = _env()
+    observation, _ = env.reset(seed=2)
+    state = json.loads(json.dumps(env.get_state()))
+    twin = env.fork()
+    _, reward, *_, info = env.step("**Answer:** Buddy")
+    assert twin.step("**Answer:** Buddy")[1] == reward
+    other = _env()
+    restored = other.set_state(state)
+    assert pickle.dumps(restored) == pickle.dumps(observation)
+    assert other.step("**Answer:** Buddy")[4]["scores"] == info["scores"]
+    assert other.reset()[1] == env.reset()[1]  # the RNG continued from the same state
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"version": 7}, "version"),
+        ({"question_id": "nope"}, "question_id"),
+        ({"done": "yes"}, "done"),
+        ({"rng": {"bit_generator": "PCG64", "state": 5}}, "rng"),
+        ({"last": []}, "last"),
+    ],
+)
+def test_set_state_refuses_a_bad_state_and_leaves_the_env_unchanged(
+    change: dict[str, object], field: str
+) -> None:
+    env = _env()
+    env.reset(seed=1)
+    before = env.get_state()
+    with pytest.raises(ValueError, match=field):
+        env.set_state({**before, **change})
+    assert env.get_state() == before
 
 
 def test_make_render_and_pickle() -> None:
-    env = gym.make("AnswerAgentEnv-v0", retriever="bm25", render_mode="ansi")
+    env = gym.make("AnswerAgentEnv-v0", retriever="bm25", render_mode="ansi", split="all")
     env.reset(seed=0, options={"question_id": "sample-2/q1"})
     env.step("**Answer:** Pixel")
     text = env.render()

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import memgym  # noqa: F401  (registers the ids)
 from memgym.envs import InvalidActionError, MemoryManagerEnv
 
-FAST = {"retriever": "bm25"}
+FAST = {"retriever": "bm25", "split": "all"}
 ADD, UPDATE, DELETE, NOOP = 0, 1, 2, 3
 
 
@@ -73,7 +73,8 @@ def _run(
             "answerer": "extractive",
             "metric": "f1",
         },
-        {"retriever": "bm25", "dataset": "longmemeval"},
+        {"retriever": "bm25", "dataset": "longmemeval", "split": "test"},
+        {"retriever": "bm25", "split": "all", "reward_schedule": "counterfactual"},
         {"retriever": "bm25", "dataset": "msc", "split": "test", "fact_source": "turns"},
     ],
 )
@@ -220,10 +221,11 @@ def test_invalid_actions_never_crash_and_are_explained() -> None:
     env = _env(invalid_action_penalty=-0.5)
     _obs, _ = env.reset(seed=0, options={"conversation_id": "sample-1"})
     cases = [
-        ({"op": UPDATE, "target": 0, "text": "x"}, "target slot 0 is not in 0..-1"),
+        ({"op": UPDATE, "target": 0, "text": "x"}, "needs a target slot, but no memory is shown"),
         ({"op": 9, "target": 0, "text": "x"}, "unknown op 9"),
         ({"op": ADD, "target": 0, "text": ""}, "ADD needs a non-empty text"),
-        ({"op": ADD, "target": 0, "text": "x" * 9000}, "over 8000"),
+        ({"op": ADD, "target": 0, "text": "x" * 2001}, "over the limit of 2000"),
+        ({"op": ADD, "target": 0, "text": "word " * 60}, "60 words, over the limit of 50"),
         ({"op": ADD, "target": 0, "text": b"\xff\xfe"}, "not valid UTF-8"),
         ({"op": ADD, "target": 0, "text": "bad \udcff"}, "not valid UTF-8"),
         ({"op": DELETE, "text": ""}, "DELETE needs a target slot"),
@@ -352,7 +354,9 @@ def test_render_ansi_shows_bank_and_last_operation() -> None:
 
 
 def test_embeddings_are_cached_on_disk_and_reused_without_embedding(tmp_path: Any) -> None:
-    env = MemoryManagerEnv(retriever="hybrid", embedder="hashing-48", embedding_cache_dir=tmp_path)
+    env = MemoryManagerEnv(
+        retriever="hybrid", embedder="hashing-48", embedding_cache_dir=tmp_path, split="all"
+    )
     env.reset(seed=0, options={"conversation_id": "sample-2"})
     folder = tmp_path / "hashing-48"
     assert (folder / "keys.json").exists() and list(folder.glob("vectors-*.npy"))

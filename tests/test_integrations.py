@@ -60,7 +60,7 @@ def test_trl_tool_errors_are_returned_as_text() -> None:
     row = episode_rows(**ENV)[0]
     env.reset(**row)
     reply = env.update_memory(7, "x")
-    assert reply.startswith("error: target slot 7")
+    assert reply.startswith("error: UPDATE needs a target slot, but no memory is shown")
     assert (
         MemoryToolEnvironment(**ENV).add_memory("x") == "error: the environment has not been reset"
     )
@@ -87,7 +87,7 @@ def test_grpo_group_of_four_completions_is_scored_from_one_restored_state() -> N
     scores = reward(completions=group, state=[row["state"]] * 4, prompts=[row["prompt"]] * 4)
     assert scores[0] == scores[2]  # same operation, same score
     assert scores[0] > scores[1]  # dropping the evidence loses the question
-    assert scores[3] == pytest.approx(scores[1] - 0.1)  # unparseable: NOOP plus the format penalty
+    assert scores[3] == pytest.approx(scores[1] - 0.1)  # unreadable: nothing applied, the penalty
     assert (
         reward(completions=group, state=[row["state"]] * 4) == scores
     )  # restores exactly, every time

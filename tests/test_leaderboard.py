@@ -58,7 +58,7 @@ def test_results_folder_has_every_output_and_recorded_setup(tmp_path: Path) -> N
         "namespace_by": "speaker",
     }
     assert results["agents"]["manager"]["name"] == "heuristic"
-    assert results["agents"]["answerer"] == {"name": "extractive"}
+    assert results["agents"]["answerer"] == {"name": "extractive", "max_words": 6}
     assert set(results["prompts"]) == {"version", "manager", "answer", "extractor"}
     assert results["protocol"]["name"] == "memory_r1"
     first = results["questions"][0]
@@ -75,18 +75,22 @@ def test_results_folder_has_every_output_and_recorded_setup(tmp_path: Path) -> N
 
 
 def test_two_runs_give_identical_numbers_and_workers_do_not_change_them(tmp_path: Path) -> None:
-    config = EvalConfig(dataset="locomo", manager="heuristic", answerer="support", memory=FAST)
+    config = EvalConfig(
+        dataset="locomo", manager="heuristic", answerer="oracle_support", memory=FAST
+    )
     a = run_eval(config, tmp_path / "a", progress=False)
     b = run_eval(config, tmp_path / "b", progress=False, workers=2)
     assert _stable(a) == _stable(b)
-    assert a["agents"]["answerer"] == {"name": "support", "oracle": True}
+    assert a["agents"]["answerer"] == {"name": "oracle_support", "oracle": True}
 
 
 def test_changed_config_refuses_to_mix_unless_restarted(tmp_path: Path) -> None:
     run_eval(
-        EvalConfig(manager="add_all", answerer="support", memory=FAST), tmp_path, progress=False
+        EvalConfig(manager="add_all", answerer="oracle_support", memory=FAST),
+        tmp_path,
+        progress=False,
     )
-    changed = EvalConfig(manager="noop", answerer="support", memory=FAST)
+    changed = EvalConfig(manager="noop", answerer="oracle_support", memory=FAST)
     with pytest.raises(ConfigMismatchError, match="another configuration"):
         run_eval(changed, tmp_path, progress=False)
     results = run_eval(changed, tmp_path, progress=False, restart=True)
@@ -102,7 +106,7 @@ def test_killed_run_resumes_to_the_same_results(tmp_path: Path) -> None:
         "--manager",
         "slow_agents:SlowManager",
         "--answerer",
-        "support",
+        "oracle_support",
         "--no-progress",
     ]
     env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
@@ -183,7 +187,7 @@ def test_train_split_of_real_conv26(conv26_path: Path, tmp_path: Path) -> None:
         data=str(conv26_path),
         split="train",
         manager="add_all",
-        answerer="support",
+        answerer="oracle_support",
         memory=FAST,
     )
     results = run_eval(config, tmp_path, progress=False)
@@ -202,7 +206,7 @@ def test_real_locomo10_test_split_counts(locomo10_path: Path, tmp_path: Path) ->
         data=str(locomo10_path),
         split="test",
         manager="add_all",
-        answerer="support",
+        answerer="oracle_support",
         memory=FAST,
     )
     results = run_eval(config, tmp_path, progress=False, workers=2)

@@ -77,8 +77,8 @@ def test_chat_observation_renders_memory_r1_prompts_with_delimited_memories() ->
     assert "approximate date" in obs["messages"][1]["content"]
 
 
-def test_text_action_parses_completions_and_penalises_bad_format() -> None:
-    env = TextAction(ChatObservation(_manager()), format_penalty=-0.25)
+def test_text_action_parses_completions_and_unreadable_ones_are_invalid_actions() -> None:
+    env = TextAction(ChatObservation(_manager(invalid_action_penalty=-0.25)))
     env.reset(seed=0, options={"conversation_id": "sample-1"})
     _, reward, _, _, info = env.step(
         '{"memory": [{"id": "new", "text": "Andrew has a dog", "event": "ADD"}]}'
@@ -87,6 +87,11 @@ def test_text_action_parses_completions_and_penalises_bad_format() -> None:
     assert info["op"] == "ADD" and reward == 0.0
     _, reward, _, _, info = env.step("I would store this")
     assert info["parse"]["error"] and info["op"] == "NOOP" and reward == -0.25
+    assert (
+        info["invalid_action"]
+        == info["parse"]["error"]
+        == "no JSON operation or compact form found"
+    )
     env.step("NONE")  # a fact of Priya's, whose bank is empty
     _, _, _, _, info = env.step("UPDATE 0: Andrew has a dog and lives in Denver")  # Andrew's again
     assert info["parse"]["op"] == "UPDATE" and info["op"] == "UPDATE" and info["entry_id"] == "m1"

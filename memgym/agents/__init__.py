@@ -13,11 +13,13 @@ from memgym.agents.llm_agents import LLMAnswerer, LLMFactExtractor, LLMManager
 from memgym.agents.llm_client import ChatClient, LLMError, OpenAICompatibleClient
 from memgym.agents.offline import (
     AddAllManager,
+    ConcatManager,
     ExtractiveAnswerer,
     HeuristicManager,
     HeuristicThresholds,
     NoopManager,
-    SupportAnswerer,
+    OracleSupportAnswerer,
+    RandomManager,
 )
 from memgym.agents.parsing import parse_answer_output, parse_manager_output
 from memgym.agents.registry import ANSWERERS, MANAGERS, describe_agent, make_answerer, make_manager
@@ -32,6 +34,7 @@ __all__ = [
     "AnswerAgent",
     "AskedQuestion",
     "ChatClient",
+    "ConcatManager",
     "ExtractiveAnswerer",
     "HeuristicManager",
     "HeuristicThresholds",
@@ -43,9 +46,10 @@ __all__ = [
     "MemoryManager",
     "NoopManager",
     "OpenAICompatibleClient",
+    "OracleSupportAnswerer",
+    "RandomManager",
     "ResponseCache",
     "RetrievedMemory",
-    "SupportAnswerer",
     "TransformersClient",
     "describe_agent",
     "make_answerer",

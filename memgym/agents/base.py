@@ -47,13 +47,15 @@ class AskedQuestion:
 @dataclass(frozen=True)
 class ManagerDecision:
     """An operation on the bank. `target` is a slot of the retrieved memories (UPDATE, DELETE,
-    optionally NOOP). `error` is set when the agent's output could not be used as is."""
+    optionally NOOP). `error` is set when the decision cannot be used as is; `failure` names
+    the kind of failure when the agent could not decide at all (e.g. its endpoint failed)."""
 
     op: Op
     target: int | None = None
     text: str | None = None
     error: str | None = None
     raw: str | None = None
+    failure: str | None = None
 
 
 @dataclass(frozen=True)

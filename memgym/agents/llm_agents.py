@@ -46,10 +46,10 @@ class LLMManager:
     ) -> list[ManagerDecision]:
         replies = self.client.complete_batch([manager_messages(f, m) for f, m in items])
         return [
-            ManagerDecision(Op.NOOP, error=f"llm call failed: {reply}")
+            ManagerDecision(Op.NOOP, error=f"llm call failed: {reply}", failure=reply.kind)
             if isinstance(reply, LLMError)
-            else parse_manager_output(reply, len(memories))
-            for reply, (_, memories) in zip(replies, items, strict=True)
+            else parse_manager_output(reply)
+            for reply in replies
         ]
 
 

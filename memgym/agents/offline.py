@@ -1,12 +1,16 @@
-"""Offline agents: honest baselines that need no model, no key and no network.
+"""Offline agents: baselines that need no model, no key and no network.
 
-Managers: `add_all` (store every fact), `noop` (store nothing), `heuristic` (Mem0-like rules).
-Answerers: `extractive` (best-matching memory span, never sees gold) and `support`, an ORACLE
-that reads the gold answer and is meant only as a cheap reward proxy, never as a baseline.
+Managers: `add_all` (store every fact), `noop` (store nothing), `heuristic` (Mem0-like rules),
+`random` (a seeded random policy) and `concat` (adversarial: merges every fact into the top
+shown memory while the word limit allows, the manager that games lexical reward proxies).
+Answerers: `extractive` (best-matching memory span, never sees gold) and `oracle_support`, an
+ORACLE that reads the gold answer and is meant only as a cheap reward proxy, never as a
+baseline (`support` is its deprecated name).
 """
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +23,8 @@ from memgym.agents.base import (
     SequentialAnswerer,
     SequentialManager,
 )
+from memgym.agents.prompts import memory_line
+from memgym.config import DEFAULT_MAX_MEMORY_WORDS
 from memgym.data.schema import Fact
 from memgym.memory.operations import Op
 from memgym.metrics.retrieval import support_score
@@ -68,12 +74,13 @@ class HeuristicThresholds:
     duplicate: at or above -> NOOP (the fact is already stored).
     related: at or above (and below duplicate) -> UPDATE with a merged text, or DELETE when the
         fact negates the memory.
-    max_merged_chars: a merge longer than this is an ADD instead (memories stay short).
+    max_merged_words: a merge longer than this is an ADD instead (memories stay short; the
+        env's `max_memory_words` by default).
     """
 
     duplicate: float = 0.8
     related: float = 0.34
-    max_merged_chars: int = 400
+    max_merged_words: int = DEFAULT_MAX_MEMORY_WORDS
 
 
 class HeuristicManager(SequentialManager):
@@ -101,7 +108,7 @@ class HeuristicManager(SequentialManager):
         if score >= self.thresholds.duplicate:
             return ManagerDecision(Op.NOOP, target=memory.slot)
         merged = merge_texts(memory.text, fact.text)
-        if len(merged) > self.thresholds.max_merged_chars:
+        if len(merged.split()) > self.thresholds.max_merged_words:
             return ManagerDecision(Op.ADD, text=fact.text)
         return ManagerDecision(Op.UPDATE, target=memory.slot, text=merged)
 
@@ -109,6 +116,48 @@ class HeuristicManager(SequentialManager):
 def merge_texts(memory: str, fact: str) -> str:
     """Both pieces of information in one memory: the old text, then the new fact."""
     return f"{memory.rstrip().rstrip('.')}; {fact.strip()}"
+
+
+class ConcatManager(SequentialManager):
+    """ADVERSARIAL baseline: UPDATE the top shown memory to itself plus the new fact whenever
+    the merge fits `max_words`, else ADD. It keeps few, long memories, which lexical reward
+    proxies over-reward; a reward that it games is not a reader's reward."""
+
+    name = "concat"
+
+    def __init__(self, max_words: int = DEFAULT_MAX_MEMORY_WORDS) -> None:
+        self.max_words = max_words
+
+    def decide(self, fact: Fact, memories: Sequence[RetrievedMemory]) -> ManagerDecision:
+        if memories:
+            merged = merge_texts(memories[0].text, fact.text)
+            if len(merged.split()) <= self.max_words:
+                return ManagerDecision(Op.UPDATE, target=memories[0].slot, text=merged)
+        return ManagerDecision(Op.ADD, text=fact.text)
+
+
+class RandomManager(SequentialManager):
+    """A seeded random policy over the four operations (ADD stores the fact, UPDATE a merge
+    with a random shown memory): the floor a learned manager must beat."""
+
+    name = "random"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self._rng = random.Random(seed)
+
+    def describe(self) -> dict[str, object]:
+        return {"name": self.name, "seed": self.seed}
+
+    def decide(self, fact: Fact, memories: Sequence[RetrievedMemory]) -> ManagerDecision:
+        op = Op(self._rng.randrange(4))
+        if op == Op.ADD or (op != Op.NOOP and not memories):
+            return ManagerDecision(Op.ADD, text=fact.text)
+        if op == Op.NOOP:
+            return ManagerDecision(Op.NOOP)
+        target = self._rng.randrange(len(memories))
+        text = merge_texts(memories[target].text, fact.text) if op == Op.UPDATE else None
+        return ManagerDecision(op, target=target, text=text)
 
 
 _WH_TIME = re.compile(r"^\s*(when|what (date|year|month|day|time))\b", re.I)
@@ -155,12 +204,15 @@ class ExtractiveAnswerer(SequentialAnswerer):
         return Answer(text, selected=(memory.slot,))
 
 
-class SupportAnswerer(SequentialAnswerer):
+class OracleSupportAnswerer(SequentialAnswerer):
     """ORACLE reward proxy, not a baseline: answers with the gold answer exactly when all of its
-    normalised words appear in the retrieved memories, else with nothing. Its exact match is
-    therefore the 'support' of the bank for the question."""
+    normalised words appear in what the answer agent would read (each given memory's date and
+    text, as the answer prompt renders them; the memories are already cut to the reader's
+    token budget), else with nothing. Its exact match is the 'support' of that context.
+    Slot ids are prompt scaffolding, not content, and are left out (a gold answer "3" must not
+    be supported by the slot "[3]")."""
 
-    name = "support"
+    name = "oracle_support"
     oracle = True
 
     def __init__(self, gold: Mapping[str, Sequence[str]]) -> None:
@@ -168,8 +220,8 @@ class SupportAnswerer(SequentialAnswerer):
 
     def answer(self, question: AskedQuestion, memories: Sequence[RetrievedMemory]) -> Answer:
         answers = [a for a in self.gold.get(question.id, ()) if a]
-        texts = [m.text for m in memories]
+        texts = [memory_line(m) for m in memories]
         for gold in answers:
             if support_score(gold, texts) == 1.0:
-                return Answer(gold, details={"oracle": "support"})
-        return Answer("", details={"oracle": "support"})
+                return Answer(gold, details={"oracle": self.name})
+        return Answer("", details={"oracle": self.name})

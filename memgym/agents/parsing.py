@@ -2,6 +2,9 @@
 
 Manager output: Mem0-style JSON (also inside code fences, with trailing text, single-quoted,
 without `old_memory`, NONE or NOOP, ids as int or str) or the compact form `UPDATE 2: text`.
+The parser reads the form only; whether the operation fits the shown memories and the limits
+is decided by `memgym.actions.validate_decision`. Output longer than MAX_OUTPUT_CHARS or
+nesting brackets deeper than MAX_DEPTH is refused before any JSON parsing.
 Answer output: the text after the last `**Answer:**`, and the memory ids listed before it.
 """
 
@@ -14,6 +17,7 @@ import warnings
 from typing import Any
 
 from memgym.agents.base import Answer, ManagerDecision
+from memgym.data.jsonstream import json_depth_ok
 from memgym.memory.operations import Op
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S | re.I)
@@ -22,6 +26,8 @@ _COMPACT = re.compile(
 )
 _ANSWER_MARK = re.compile(r"\*\*\s*answer\s*:?\s*\*\*\s*:?", re.I)
 _IDS = re.compile(r"\d+")
+MAX_OUTPUT_CHARS = 100_000
+MAX_DEPTH = 32
 
 
 def json_objects(text: str) -> list[Any]:
@@ -60,11 +66,19 @@ def _literal(text: str) -> Any:
         return None
 
 
-def parse_manager_output(text: str, n_slots: int) -> ManagerDecision:
+def parse_manager_output(text: str) -> ManagerDecision:
     """A decision from a model reply; on failure op is NOOP and `error` says why."""
     if not isinstance(text, str) or not text.strip():
         return ManagerDecision(
             Op.NOOP, error="empty output", raw=text if isinstance(text, str) else None
+        )
+    if len(text) > MAX_OUTPUT_CHARS:
+        return ManagerDecision(
+            Op.NOOP, error=f"output has {len(text)} characters, over {MAX_OUTPUT_CHARS}"
+        )
+    if not json_depth_ok(text, MAX_DEPTH):
+        return ManagerDecision(
+            Op.NOOP, error=f"output nests brackets deeper than {MAX_DEPTH} levels", raw=text
         )
     for obj in json_objects(text):
         items = obj.get("memory") if isinstance(obj, dict) else obj
@@ -74,16 +88,16 @@ def parse_manager_output(text: str, n_slots: int) -> ManagerDecision:
         if isinstance(items, list) and (
             isinstance(obj, dict) or any(isinstance(i, dict) for i in items)
         ):
-            return _from_items(items, n_slots, text)
+            return _from_items(items, text)
     compact = _COMPACT.match(text.strip().splitlines()[0] if text.strip() else "")
     if compact:
         op_name, slot, rest = compact.groups()
         target = int(slot.strip("[]")) if slot else None
-        return _validated(Op.parse(op_name), target, rest.strip() or None, n_slots, text)
+        return _decision(Op.parse(op_name), target, rest.strip() or None, text)
     return ManagerDecision(Op.NOOP, error="no JSON operation or compact form found", raw=text)
 
 
-def _from_items(items: list[Any], n_slots: int, raw: str) -> ManagerDecision:
+def _from_items(items: list[Any], raw: str) -> ManagerDecision:
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -98,7 +112,7 @@ def _from_items(items: list[Any], n_slots: int, raw: str) -> ManagerDecision:
         if op != Op.ADD and target is None:
             return ManagerDecision(Op.NOOP, error=f"{op.name} needs an integer id", raw=raw)
         text = item.get("text")
-        return _validated(op, target, text if isinstance(text, str) else None, n_slots, raw)
+        return _decision(op, target, text if isinstance(text, str) else None, raw)
     return ManagerDecision(Op.NOOP, raw=raw)
 
 
@@ -112,18 +126,8 @@ def _slot(value: Any) -> int | None:
     return None
 
 
-def _validated(
-    op: Op, target: int | None, text: str | None, n_slots: int, raw: str
-) -> ManagerDecision:
-    if op in (Op.UPDATE, Op.DELETE) and (target is None or not 0 <= target < n_slots):
-        return ManagerDecision(
-            Op.NOOP, error=f"{op.name} target {target} not in 0..{n_slots - 1}", raw=raw
-        )
-    if op in (Op.ADD, Op.UPDATE) and not (text and text.strip()):
-        return ManagerDecision(Op.NOOP, error=f"{op.name} without text", raw=raw)
+def _decision(op: Op, target: int | None, text: str | None, raw: str) -> ManagerDecision:
     if op == Op.ADD:
-        target = None
-    if op == Op.NOOP and target is not None and not 0 <= target < n_slots:
         target = None
     return ManagerDecision(op, target, text.strip() if text else None, raw=raw)
 

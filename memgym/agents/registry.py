@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,38 +14,72 @@ from memgym.agents.llm_agents import LLMAnswerer, LLMManager
 from memgym.agents.llm_client import ChatClient
 from memgym.agents.offline import (
     AddAllManager,
+    ConcatManager,
     ExtractiveAnswerer,
     HeuristicManager,
+    HeuristicThresholds,
     NoopManager,
-    SupportAnswerer,
+    OracleSupportAnswerer,
+    RandomManager,
 )
+from memgym.config import DEFAULT_MAX_MEMORY_WORDS
 
-MANAGERS: tuple[str, ...] = ("add_all", "noop", "heuristic", "llm")
-ANSWERERS: tuple[str, ...] = ("extractive", "support", "llm")
+MANAGERS: tuple[str, ...] = ("add_all", "noop", "heuristic", "random", "concat", "llm")
+ANSWERERS: tuple[str, ...] = ("extractive", "oracle_support", "llm")
+DEPRECATED_ANSWERERS: dict[str, str] = {"support": "oracle_support"}
+_REQUIRED_METHODS: dict[type, tuple[str, ...]] = {
+    MemoryManager: ("name", "decide", "decide_batch"),
+    AnswerAgent: ("name", "answer", "answer_batch"),
+}
 
 
 def load_object(spec: str) -> Any:
-    """`package.module:attribute` -> the attribute; a callable (class or factory) is called."""
+    """`package.module:attribute` -> the attribute (modules in the current directory are found
+    too); a callable (class or factory) is called with no arguments."""
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise ValueError(f"expected 'module:callable', got {spec!r}")
-    obj = getattr(importlib.import_module(module_name), attribute)
-    return obj() if callable(obj) else obj
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"cannot import {module_name!r} for {spec!r}: {exc}") from exc
+    if not hasattr(module, attribute):
+        raise ValueError(f"module {module_name!r} has no attribute {attribute!r}")
+    obj = getattr(module, attribute)
+    is_agent = hasattr(obj, "decide") or hasattr(obj, "answer")
+    return obj() if isinstance(obj, type) or (callable(obj) and not is_agent) else obj
 
 
-def make_manager(spec: str | MemoryManager, client: ChatClient | None = None) -> MemoryManager:
-    """A manager by name (add_all, noop, heuristic, llm) or `module:callable`."""
+def make_manager(
+    spec: str | MemoryManager,
+    client: ChatClient | None = None,
+    *,
+    max_memory_words: int = DEFAULT_MAX_MEMORY_WORDS,
+    seed: int = 0,
+) -> MemoryManager:
+    """A manager by name (add_all, noop, heuristic, random, concat, llm) or `module:callable`.
+
+    Offline managers that write merges keep them within `max_memory_words`."""
     if not isinstance(spec, str):
-        return spec
+        checked: MemoryManager = _checked(spec, MemoryManager, type(spec).__name__)
+        return checked
     if spec == "add_all":
         return AddAllManager()
     if spec == "noop":
         return NoopManager()
     if spec == "heuristic":
-        return HeuristicManager()
+        return HeuristicManager(HeuristicThresholds(max_merged_words=max_memory_words))
+    if spec == "random":
+        return RandomManager(seed)
+    if spec == "concat":
+        return ConcatManager(max_memory_words)
     if spec == "llm":
         if client is None:
-            raise ValueError("the llm manager needs a client (e.g. --base-url and --model)")
+            raise ValueError(
+                "the llm manager needs a model: --base-url and --model, or --model-path"
+            )
         return LLMManager(client)
     if ":" in spec:
         manager: MemoryManager = _checked(load_object(spec), MemoryManager, spec)
@@ -57,21 +94,33 @@ def make_answerer(
     gold: Mapping[str, Sequence[str]] | None = None,
     client: ChatClient | None = None,
 ) -> AnswerAgent:
-    """An answerer by name (extractive, support, llm) or `module:callable`.
+    """An answerer by name (extractive, oracle_support, llm) or `module:callable`.
 
-    `support` is an oracle reward proxy and needs `gold` (question id -> gold answers).
+    `oracle_support` is an oracle reward proxy and needs `gold` (question id -> gold answers);
+    `support` is its deprecated name.
     """
     if not isinstance(spec, str):
-        return spec
+        agent: AnswerAgent = _checked(spec, AnswerAgent, type(spec).__name__)
+        return agent
+    if spec in DEPRECATED_ANSWERERS:
+        new = DEPRECATED_ANSWERERS[spec]
+        warnings.warn(
+            f"memgym: answerer {spec!r} is renamed {new!r}; the old name goes in memgym 0.3",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        spec = new
     if spec == "extractive":
         return ExtractiveAnswerer()
-    if spec == "support":
+    if spec == "oracle_support":
         if gold is None:
-            raise ValueError("the support oracle needs the gold answers of the dataset")
-        return SupportAnswerer(gold)
+            raise ValueError("the oracle_support answerer needs the gold answers of the dataset")
+        return OracleSupportAnswerer(gold)
     if spec == "llm":
         if client is None:
-            raise ValueError("the llm answerer needs a client (e.g. --base-url and --model)")
+            raise ValueError(
+                "the llm answerer needs a model: --base-url and --model, or --model-path"
+            )
         return LLMAnswerer(client)
     if ":" in spec:
         answerer: AnswerAgent = _checked(load_object(spec), AnswerAgent, spec)
@@ -82,20 +131,33 @@ def make_answerer(
 
 
 def _checked(obj: Any, protocol: type, spec: str) -> Any:
-    if not isinstance(obj, protocol):
-        raise TypeError(f"{spec} does not implement {protocol.__name__}")
+    missing = [m for m in _REQUIRED_METHODS[protocol] if not hasattr(obj, m)]
+    if missing:
+        raise TypeError(
+            f"{spec} is not a {protocol.__name__}: it has no {', '.join(missing)} "
+            f"(needs {', '.join(_REQUIRED_METHODS[protocol])}; see README 'Bring your own agent')"
+        )
     return obj
+
+
+def is_oracle(agent: Any) -> bool:
+    """Whether an agent reads gold answers (its scores are an ORACLE, never a baseline)."""
+    return bool(getattr(agent, "oracle", False))
 
 
 def describe_agent(agent: Any) -> dict[str, Any]:
     """What a result file records about an agent."""
     describe = getattr(agent, "describe", None)
     if callable(describe):
-        return dict(describe())
-    info: dict[str, Any] = {"name": getattr(agent, "name", type(agent).__name__)}
-    if getattr(agent, "oracle", False):
+        info = dict(describe())
+    else:
+        info = {"name": getattr(agent, "name", type(agent).__name__)}
+        thresholds = getattr(agent, "thresholds", None)
+        if thresholds is not None:
+            info["thresholds"] = vars(thresholds)
+        max_words = getattr(agent, "max_words", None)
+        if max_words is not None:
+            info["max_words"] = max_words
+    if is_oracle(agent):
         info["oracle"] = True
-    thresholds = getattr(agent, "thresholds", None)
-    if thresholds is not None:
-        info["thresholds"] = vars(thresholds)
     return info

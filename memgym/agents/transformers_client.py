@@ -9,19 +9,23 @@ from memgym.agents.llm_client import LLMError, Messages, complete_sequentially
 
 
 class TransformersClient:
-    """`AutoModelForCausalLM` + `AutoTokenizer` from a local folder (never downloaded)."""
+    """`AutoModelForCausalLM` + `AutoTokenizer` from a local folder (never downloaded); a GGUF
+    file in that folder loads through `gguf_file` (needs the `gguf` package; weights are
+    dequantised, so memory and speed are those of the full-precision model)."""
 
     def __init__(
         self,
         model_path: str,
         *,
+        gguf_file: str | None = None,
         max_new_tokens: int = 256,
         temperature: float = 0.0,
         device: str = "cpu",
         seed: int = 0,
     ) -> None:
         self.model_path = model_path
-        self.model = model_path
+        self.gguf_file = gguf_file
+        self.model = model_path if gguf_file is None else f"{model_path}/{gguf_file}"
         self.max_new_tokens, self.temperature, self.device, self.seed = (
             max_new_tokens,
             temperature,
@@ -34,7 +38,7 @@ class TransformersClient:
     def describe(self) -> dict[str, Any]:
         return {
             "backend": "transformers",
-            "model": self.model_path,
+            "model": self.model,
             "max_new_tokens": self.max_new_tokens,
             "temperature": self.temperature,
         }
@@ -46,9 +50,12 @@ class TransformersClient:
         if self._model is None:
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            self._tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
+            extra = {} if self.gguf_file is None else {"gguf_file": self.gguf_file}
+            self._tokenizer = AutoTokenizer.from_pretrained(
+                self.model_path, local_files_only=True, **extra
+            )
             self._model = AutoModelForCausalLM.from_pretrained(
-                self.model_path, local_files_only=True
+                self.model_path, local_files_only=True, **extra
             )
             self._model.to(self.device).eval()
         return self._tokenizer, self._model

@@ -18,21 +18,37 @@ from memgym.metrics.protocols import METRICS, QuestionMetric
 _WARNED: set[str] = set()
 
 
+class InvalidActionError(ValueError):
+    """Raised instead of a penalty when an env is created with `strict=True`."""
+
+
 def resolve_dataset(
-    dataset: str | Dataset, data: str | Path | None, split: str, include_adversarial: bool = False
+    dataset: str | Dataset,
+    data: str | Path | None,
+    split: str,
+    include_adversarial: bool = False,
 ) -> Dataset:
-    """A loaded split from a name (+ path) or a Dataset; the bundled sample warns once."""
+    """A loaded split from a name (+ path) or a Dataset. Warns once about the bundled sample,
+    and once per source about data warnings."""
     if isinstance(dataset, Dataset):
         return dataset
     name = "locomo" if dataset == "sample" else dataset
     if data is None and "sample" not in _WARNED:
         _WARNED.add("sample")
         warnings.warn(
-            f"memgym: using the bundled {name} sample; pass data=PATH (e.g. locomo10.json, "
-            "see `memgym data fetch`) to train on the real benchmark",
+            f"memgym: using the bundled {name} sample, split {split!r}; pass data=PATH (e.g. "
+            "locomo10.json, see `memgym data fetch`) for the real benchmark",
             stacklevel=3,
         )
-    return load_dataset(name, data, split, include_adversarial=include_adversarial)
+    loaded = load_dataset(name, data, split, include_adversarial=include_adversarial)
+    if loaded.warnings and loaded.source not in _WARNED:
+        _WARNED.add(loaded.source)
+        warnings.warn(
+            f"memgym: {len(loaded.warnings)} data warnings in {loaded.source} (repaired or "
+            "skipped; see dataset.warnings; load_dataset(..., strict=True) refuses them)",
+            stacklevel=3,
+        )
+    return loaded
 
 
 def iso(time: datetime | None) -> str:

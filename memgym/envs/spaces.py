@@ -11,6 +11,7 @@ from __future__ import annotations
 import string
 from typing import Any
 
+import numpy as np
 from gymnasium import spaces
 
 SAMPLE_CHARSET = frozenset(
@@ -51,3 +52,26 @@ def memory_slots_space(k: int, max_chars: int) -> spaces.Dict:
             "mask": spaces.MultiBinary(k),
         }
     )
+
+
+MAX_FACT_CHARS = 100_000
+
+
+def manager_spaces(k: int, max_chars: int) -> tuple[spaces.Dict, spaces.Dict]:
+    """MemoryManagerEnv's observation space (the new fact, counters and k memory slots) and
+    action space (operation, target slot, text)."""
+    counter = spaces.Box(0, np.iinfo(np.int64).max, shape=(), dtype=np.int64)
+    observation = spaces.Dict(
+        {
+            "fact": UnicodeText(MAX_FACT_CHARS),
+            "speaker": UnicodeText(256),
+            "time": UnicodeText(64),
+            "step": counter,
+            "remaining": counter,
+            "memories": memory_slots_space(k, max_chars),
+        }
+    )
+    action = spaces.Dict(
+        {"op": spaces.Discrete(4), "target": spaces.Discrete(k), "text": UnicodeText(max_chars)}
+    )
+    return observation, action

@@ -12,10 +12,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from memgym.agents.base import MemoryManager
-from memgym.agents.parsing import parse_manager_output
+from memgym.agents.base import ManagerDecision, MemoryManager
 from memgym.agents.registry import make_manager
-from memgym.envs.memory_manager import MemoryManagerEnv, action_from_decision
+from memgym.envs.memory_manager import MemoryManagerEnv
 from memgym.wrappers.chat_observation import ChatObservation
 
 DEFAULT_ENV_KWARGS: dict[str, Any] = {"episode": "window", "reward_schedule": "episode"}
@@ -33,17 +32,16 @@ def state_rows(rollout_manager: str = "heuristic", **env_kwargs: Any) -> list[di
         observation, _ = env.reset(seed=index, options={"episode_index": index})
         done = False
         while not done:
-            rows.append(
-                {"prompt": chat.messages(observation), "state": json.dumps(env.get_state())}
-            )
+            state: dict[str, Any] = env.get_state()
+            rows.append({"prompt": chat.messages(observation), "state": json.dumps(state)})
             observation, _, done, _, _ = env.step(_decide(env, manager))
     return rows
 
 
-def _decide(env: MemoryManagerEnv, manager: MemoryManager) -> dict[str, Any]:
+def _decide(env: MemoryManagerEnv, manager: MemoryManager) -> ManagerDecision:
     fact = env.current_fact
     assert fact is not None
-    return action_from_decision(manager.decide(fact, env.visible_memories))
+    return manager.decide(fact, env.visible_memories)
 
 
 def _completion_text(completion: Any) -> str:
@@ -58,28 +56,33 @@ def _completion_text(completion: Any) -> str:
 class MemoryReward:
     """`reward(completions, state=[...]) -> scores`: the downstream score of each completion.
 
-    An unparseable completion is applied as NOOP and scored with `format_penalty` added.
+    The completion is the env's action (`memgym.actions`): one that cannot be read or applied
+    changes nothing and adds the env's `invalid_action_penalty`, as in the env itself.
     """
 
     __name__ = "memgym_memory_reward"
 
-    def __init__(
-        self, rollout_manager: str = "heuristic", format_penalty: float = -0.1, **env_kwargs: Any
-    ) -> None:
+    def __init__(self, rollout_manager: str = "heuristic", **env_kwargs: Any) -> None:
         self.env = MemoryManagerEnv(**{**DEFAULT_ENV_KWARGS, **env_kwargs})
-        self.manager = make_manager(rollout_manager)
-        self.format_penalty = format_penalty
+        self.manager = make_manager(
+            rollout_manager, max_memory_words=self.env.config.max_memory_words
+        )
 
-    def score(self, completion: str, state: str | dict[str, Any]) -> float:
-        """Restore `state`, apply `completion`, finish the episode with the reference manager."""
+    def evaluate(self, completion: str, state: str | dict[str, Any]) -> tuple[float, str | None]:
+        """Restore `state`, apply `completion`, finish the episode with the reference manager;
+        the score, and why the completion was an invalid action (None if it was valid)."""
         env = self.env
         env.set_state(json.loads(state) if isinstance(state, str) else state)
-        decision = parse_manager_output(completion, len(env.visible_memories))
-        penalty = 0.0 if decision.error is None else self.format_penalty
-        _, _, done, _, info = env.step(action_from_decision(decision))
+        _, _, done, _, info = env.step(completion)
+        penalty = float(info["reward_components"]["penalty"])
+        invalid = info["invalid_action"]
         while not done:
             _, _, done, _, info = env.step(_decide(env, self.manager))
-        return float(info["episode_score"]) + penalty
+        return float(info["episode_score"]) + penalty, invalid
+
+    def score(self, completion: str, state: str | dict[str, Any]) -> float:
+        """The downstream score of `completion` from `state` (see `evaluate`)."""
+        return self.evaluate(completion, state)[0]
 
     def __call__(
         self, completions: Sequence[Any], state: Sequence[str], **kwargs: Any

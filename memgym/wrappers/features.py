@@ -63,7 +63,8 @@ class FeatureObservation(gym.ObservationWrapper[np.ndarray, Any, dict[str, Any]]
             row[3] = 1.0 - i / max(self.k, 1)
             row[4] = min(len(text) / max(len(fact), 1), 10.0) / 10.0
             row[5] = negation
-        bank = self.manager_env.bank_size
+        memory = self.manager_env.memory
+        bank = 0 if memory is None else len(memory.bank)
         total = int(observation["step"]) + int(observation["remaining"])
         out[-GLOBAL:] = [
             math.log1p(bank),

@@ -13,9 +13,9 @@ from memgym.wrappers.features import DiscreteOperation, FeatureObservation
 from memgym.wrappers.text_action import TextAction
 
 
-def memory_manager_text(format_penalty: float = -0.1, **kwargs: Any) -> gym.Env[Any, Any]:
+def memory_manager_text(**kwargs: Any) -> gym.Env[Any, Any]:
     """MemoryManagerEnv-text-v0: prompt/messages in, completion out."""
-    return TextAction(ChatObservation(MemoryManagerEnv(**kwargs)), format_penalty=format_penalty)
+    return TextAction(ChatObservation(MemoryManagerEnv(**kwargs)))
 
 
 def answer_agent_text(**kwargs: Any) -> gym.Env[Any, Any]:
