@@ -102,7 +102,13 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retriever", choices=["bm25", "dense", "hybrid"], default="hybrid")
     p.add_argument("--embedder", default="minilm", help="minilm (offline model) or hashing[-DIM]")
     p.add_argument("--observation-k", type=int, default=10)
-    p.add_argument("--answer-k", type=int, default=30, help="memories per speaker for answers")
+    p.add_argument(
+        "--answer-k",
+        type=int,
+        default=None,
+        help="memories per speaker for the reader (default: as many as fit its 4,096-token "
+        "prompt; 30 is Memory-R1's 60-memory setup)",
+    )
     p.add_argument("--namespace-by", choices=["speaker", "none"], default="speaker")
     p.add_argument("--protocol", choices=sorted(PROTOCOLS), default="memory_r1")
     p.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")

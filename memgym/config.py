@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-# Memories stay short, as in Memory-R1. The longest published LoCoMo observation has 27 words
-# (conv-26; 25 on conv-30; median 15): 50 words lets one memory merge two facts, not glue a
-# conversation together.
-DEFAULT_MAX_MEMORY_WORDS = 50
+# Memories stay short, as in Memory-R1. LoCoMo's published observations have 15 words at the
+# median and 27 at most (conv-26; 25 on conv-30): 40 words holds the longest observation with a
+# merged detail, or two typical facts, but not a glued series of them.
+DEFAULT_MAX_MEMORY_WORDS = 40
 # Memory-R1's maximum prompt length; the memories fill what the instructions and the question
 # leave of it.
 DEFAULT_ANSWER_PROMPT_TOKENS = 4096
@@ -23,7 +23,9 @@ class MemoryConfig:
     """Retrieval and writing rules of one conversation's memory.
 
     observation_k: memories shown with each new fact (of the fact's namespace).
-    answer_k: memories retrieved per namespace for a question (Memory-R1: 30 per speaker).
+    answer_k: memories retrieved per namespace for a question, or None (the default) for as
+        many as fit `answer_prompt_tokens`. Memory-R1 gives its reader 30 per speaker; a count
+        cap rewards packing many facts into each memory, a token budget does not.
     namespace_by: "speaker" gives each speaker a bank, as in Mem0/Memory-R1; "none" shares one.
     max_text_chars: longest memory text, in characters.
     max_memory_words: longest text an ADD or UPDATE may write, in words, unless the new fact
@@ -38,14 +40,14 @@ class MemoryConfig:
     embedder: str = "minilm"
     dense_index: Literal["exact", "hnsw"] = "exact"
     observation_k: int = 10
-    answer_k: int = 30
+    answer_k: int | None = None
     namespace_by: Literal["speaker", "none"] = "speaker"
     max_text_chars: int = 2000
     max_memory_words: int = DEFAULT_MAX_MEMORY_WORDS
     answer_prompt_tokens: int = DEFAULT_ANSWER_PROMPT_TOKENS
 
     def __post_init__(self) -> None:
-        if self.observation_k < 1 or self.answer_k < 1:
+        if self.observation_k < 1 or (self.answer_k is not None and self.answer_k < 1):
             raise ValueError("observation_k and answer_k must be >= 1")
         if self.max_text_chars < 1 or self.max_memory_words < 1 or self.answer_prompt_tokens < 1:
             raise ValueError(

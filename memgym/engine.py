@@ -138,13 +138,15 @@ class ConversationMemory:
         )
 
     def ranked_for_question(self, question: Question | AskedQuestion) -> list[list[ScoredEntry]]:
-        """The top `answer_k` memories of every namespace, best first, one list per namespace."""
+        """The top `answer_k` memories of every namespace (all of them when answer_k is None),
+        best first, one list per namespace."""
         ranked = []
         for namespace in self.namespaces():
             version = self._versions.get(namespace, 0)
             cached = self._question_hits.get((question.id, namespace))
             if cached is None or cached[0] != version:
-                found = self.bank.search(question.text, self.config.answer_k, namespace)
+                k = self.config.answer_k or max(1, len(self.bank.entries(namespace)))
+                found = self.bank.search(question.text, k, namespace)
                 cached = self._question_hits[(question.id, namespace)] = (version, found)
             ranked.append(cached[1])
         return ranked

@@ -44,7 +44,9 @@ class Scripted:
     def __call__(self, messages: list[dict[str, str]]) -> str:
         return self.complete(messages)
 
-    def complete_batch(self, batch: Sequence[list[dict[str, str]]]) -> list[str | LLMError]:
+    def complete_batch(
+        self, batch: Sequence[list[dict[str, str]]], usable: object = None
+    ) -> list[str | LLMError]:
         return complete_sequentially(self.complete, batch)
 
 

@@ -98,7 +98,7 @@ class TestHeuristic:
         assert dataclasses.asdict(HeuristicThresholds()) == {
             "duplicate": 0.8,
             "related": 0.34,
-            "max_merged_words": 50,
+            "max_merged_words": 40,
         }
 
     def test_overlong_merge_becomes_add(self) -> None:

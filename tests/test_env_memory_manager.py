@@ -225,7 +225,7 @@ def test_invalid_actions_never_crash_and_are_explained() -> None:
         ({"op": 9, "target": 0, "text": "x"}, "unknown op 9"),
         ({"op": ADD, "target": 0, "text": ""}, "ADD needs a non-empty text"),
         ({"op": ADD, "target": 0, "text": "x" * 2001}, "over the limit of 2000"),
-        ({"op": ADD, "target": 0, "text": "word " * 60}, "60 words, over the limit of 50"),
+        ({"op": ADD, "target": 0, "text": "word " * 60}, "60 words, over the limit of 40"),
         ({"op": ADD, "target": 0, "text": b"\xff\xfe"}, "not valid UTF-8"),
         ({"op": ADD, "target": 0, "text": "bad \udcff"}, "not valid UTF-8"),
         ({"op": DELETE, "text": ""}, "DELETE needs a target slot"),

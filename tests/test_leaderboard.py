@@ -54,7 +54,7 @@ def test_results_folder_has_every_output_and_recorded_setup(tmp_path: Path) -> N
         "retriever": "bm25",
         "embedder": None,
         "observation_k": 10,
-        "answer_k_per_namespace": 30,
+        "answer_k_per_namespace": None,
         "namespace_by": "speaker",
     }
     assert results["agents"]["manager"]["name"] == "heuristic"
@@ -267,9 +267,8 @@ def test_llm_agents_and_judge_through_an_openai_compatible_endpoint(tmp_path: Pa
     assert all(c["operations"] == {"ADD": c["n_facts"]} for c in results["conversations"])
     assert (tmp_path / "llm_cache.sqlite").exists()
     calls = len(state.requests)
-    with fake_llm_server(ServerState(behaviours=["500"])) as url:
-        # Same prompts, dead endpoint: every reply now comes from the run's response cache.
-        assert main([*args(url), "--restart"]) == 0
+    # Same prompts, same endpoint, now down: every reply comes from the run's response cache.
+    assert main([*args(url), "--restart"]) == 0
     assert json.loads((tmp_path / "results.json").read_text())["summary"] == results["summary"]
     assert calls > 0
 

@@ -90,9 +90,14 @@ def test_cache_answers_repeats_without_calling_and_survives_restart(tmp_path: Pa
         hotter = _client(url, cache=tmp_path / "cache.sqlite", temperature=0.7)
         hotter.complete(MESSAGES)  # other sampling parameters: a different key
         assert len(state.requests) == 3
-    with fake_llm_server(ServerState(behaviours=["500"])) as url:
-        restarted = _client(url, cache=ResponseCache(tmp_path / "cache.sqlite"), max_retries=0)
-        assert restarted.complete(MESSAGES) == "reply to hello"
+    # The endpoint is down: the same endpoint and model answer from the cache, another does not.
+    restarted = _client(url, cache=ResponseCache(tmp_path / "cache.sqlite"), max_retries=0)
+    assert restarted.complete(MESSAGES) == "reply to hello"
+    elsewhere = OpenAICompatibleClient(
+        "http://127.0.0.1:9/v1", "test-model", cache=tmp_path / "cache.sqlite", max_retries=0
+    )
+    with pytest.raises(LLMError, match="connection"):
+        elsewhere.complete(MESSAGES)
 
 
 def test_batch_respects_concurrency_and_returns_failures_in_place() -> None:

@@ -121,11 +121,13 @@ def test_evidence_recall_at_k() -> None:
     assert evidence_recall([], sources) is None
 
 
-def test_support_score_counts_normalised_stemmed_gold_tokens() -> None:
+def test_support_score_needs_each_answer_part_whole_in_one_memory() -> None:
     memories = ["Andrew adopted a golden retriever named Buddy.", "He also adopted Scout."]
-    assert support_score("Buddy, Scout", memories) == 1.0
-    assert support_score("golden retrievers", memories) == 1.0
-    assert support_score("Buddy and Max", memories) == 0.5
+    assert support_score("Buddy, Scout", memories) == 1.0  # one part per memory
+    assert support_score("golden retrievers", memories) == 1.0  # stemmed
+    assert support_score("Buddy, Max", memories) == 0.5
+    assert support_score("Buddy and Scout", memories) == 0.0  # one part, split over two memories
+    assert support_score("(7 May 2023)", ["(7 June 2023) a", "(8 May 2023) b"]) == 0.0
     assert support_score(["Max", "Buddy"], memories) == 1.0
     assert support_score("", memories) == 0.0
     assert support_score("Buddy", []) == 0.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from memgym.agents.llm_client import LLMError, Messages, complete_sequentially
+from memgym.agents.llm_client import LLMError, Messages, Usable, complete_sequentially
 
 
 class LlamaCppClient:
@@ -77,5 +77,7 @@ class LlamaCppClient:
             raise LLMError("generation", str(exc), 1) from exc
         return str(out["choices"][0]["message"]["content"] or "")
 
-    def complete_batch(self, batch: Sequence[Messages]) -> list[str | LLMError]:
+    def complete_batch(
+        self, batch: Sequence[Messages], usable: Usable | None = None
+    ) -> list[str | LLMError]:
         return complete_sequentially(self.complete, batch)

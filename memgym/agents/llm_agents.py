@@ -44,13 +44,20 @@ class LLMManager:
     def decide_batch(
         self, items: Sequence[tuple[Fact, Sequence[RetrievedMemory]]]
     ) -> list[ManagerDecision]:
-        replies = self.client.complete_batch([manager_messages(f, m) for f, m in items])
+        replies = self.client.complete_batch(
+            [manager_messages(f, m) for f, m in items], usable=_readable_operation
+        )
         return [
             ManagerDecision(Op.NOOP, error=f"llm call failed: {reply}", failure=reply.kind)
             if isinstance(reply, LLMError)
             else parse_manager_output(reply)
             for reply in replies
         ]
+
+
+def _readable_operation(reply: str) -> bool:
+    # An unreadable reply must not be replayed from the cache when the endpoint is healthy.
+    return parse_manager_output(reply).error is None
 
 
 class LLMAnswerer:

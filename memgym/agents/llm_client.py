@@ -1,9 +1,13 @@
 """LLM clients behind one small interface: chat messages in, text out (single, batch, async).
 
 `OpenAICompatibleClient` speaks the chat-completions API of vLLM, SGLang, Ollama, llama.cpp
-server and hosted endpoints, with timeouts, bounded retries with exponential backoff on 429,
-5xx, dropped connections and unreadable replies, a concurrency limit, and an optional response
-cache. The API key is read from an environment variable and never printed or logged.
+server and hosted endpoints. Every call has a deadline covering connection and the whole reply
+(a server that drips bytes cannot hold a call past it); 429, 5xx, dropped connections and
+unreadable replies are retried with exponential backoff, a server's `Retry-After` honoured up
+to `max_retry_after`; a bounded pool keeps at most `concurrency` calls in flight. Replies can
+be cached (SQLite) under a key that includes the endpoint, the model and every sampling
+parameter; a reply the caller finds unusable is not cached. The API key is read from an
+environment variable, never printed, and masked in anything recorded.
 """
 
 from __future__ import annotations
@@ -12,19 +16,21 @@ import asyncio
 import http.client
 import json
 import os
+import socket
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from memgym.agents.redaction import env_secret, redact
 from memgym.agents.response_cache import ResponseCache, cache_key
 
 Messages = list[dict[str, str]]
+Usable = Callable[[str], bool]
 
 
 class LLMError(RuntimeError):
@@ -45,7 +51,12 @@ class ChatClient(Protocol):
 
     def complete(self, messages: Messages) -> str: ...
 
-    def complete_batch(self, batch: Sequence[Messages]) -> list[str | LLMError]: ...
+    def complete_batch(
+        self, batch: Sequence[Messages], usable: Usable | None = None
+    ) -> list[str | LLMError]:
+        """Replies in order, failures in place; a reply failing `usable` is not cached (clients
+        without a cache have nothing to skip)."""
+        ...
 
     def __call__(self, messages: Messages) -> str: ...
 
@@ -70,7 +81,19 @@ class ClientStats:
     calls: int = 0
     cache_hits: int = 0
     retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "cache_hits": self.cache_hits,
+            "retries": self.retries,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "failures": len(self.failures),
+        }
 
 
 class _Retryable(Exception):
@@ -96,12 +119,16 @@ class OpenAICompatibleClient:
         max_retries: int = 3,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
+        max_retry_after: float = 30.0,
         concurrency: int = 8,
         cache: ResponseCache | str | Path | None = None,
         extra_body: dict[str, Any] | None = None,
     ) -> None:
         if max_retries < 0 or concurrency < 1 or timeout <= 0:
             raise ValueError("max_retries >= 0, concurrency >= 1 and timeout > 0 are required")
+        parsed = urllib.parse.urlsplit(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key_env = api_key_env
@@ -109,6 +136,7 @@ class OpenAICompatibleClient:
         self.params.update(extra_body or {})
         self.timeout, self.max_retries = timeout, max_retries
         self.backoff, self.max_backoff = backoff, max_backoff
+        self.max_retry_after = max_retry_after
         self.concurrency = concurrency
         self.cache = ResponseCache(cache) if isinstance(cache, (str, Path)) else cache
         self.stats = ClientStats()
@@ -140,9 +168,13 @@ class OpenAICompatibleClient:
     def __call__(self, messages: Messages) -> str:
         return self.complete(messages)
 
-    def complete(self, messages: Messages) -> str:
-        """The reply text; raises LLMError once retries are exhausted."""
-        key = cache_key(self.model, messages, self.params)
+    def _key(self, messages: Messages) -> str:
+        return cache_key(self.model, messages, {"endpoint": self.base_url, **self.params})
+
+    def complete(self, messages: Messages, usable: Usable | None = None) -> str:
+        """The reply text; raises LLMError once retries are exhausted. A reply for which
+        `usable` is false is returned but not cached."""
+        key = self._key(messages)
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
@@ -150,20 +182,24 @@ class OpenAICompatibleClient:
                     self.stats.cache_hits += 1
                 return hit
         text = self._call_with_retries(messages)
-        if self.cache is not None:
+        if self.cache is not None and (usable is None or usable(text)):
             self.cache.put(key, self.model, text)
         return text
 
-    def complete_batch(self, batch: Sequence[Messages]) -> list[str | LLMError]:
+    def complete_batch(
+        self, batch: Sequence[Messages], usable: Usable | None = None
+    ) -> list[str | LLMError]:
         """Replies in order, at most `concurrency` in flight; failures are returned, not raised."""
 
         def one(messages: Messages) -> str | LLMError:
             try:
-                return self.complete(messages)
+                return self.complete(messages, usable)
             except LLMError as exc:
                 return exc
 
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+        if len(batch) <= 1:
+            return [one(m) for m in batch]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(batch))) as pool:
             return list(pool.map(one, batch))
 
     async def acomplete(self, messages: Messages) -> str:
@@ -176,7 +212,9 @@ class OpenAICompatibleClient:
             if attempt:
                 assert last is not None
                 delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-                time.sleep(last.wait if last.wait is not None else delay)
+                if last.wait is not None:
+                    delay = min(last.wait, self.max_retry_after)
+                time.sleep(delay)
                 with self._stats_lock:
                     self.stats.retries += 1
             try:
@@ -201,33 +239,73 @@ class OpenAICompatibleClient:
             )
 
     def _post(self, messages: Messages) -> str:
+        """One request with a deadline of `timeout` seconds for connecting and the whole reply."""
         body = json.dumps({"model": self.model, "messages": messages, **self.params}).encode()
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
         key = os.environ.get(self.api_key_env)
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        request = urllib.request.Request(f"{self.base_url}/chat/completions", body, headers)
+        secrets = env_secret(self.api_key_env)
+        deadline = time.monotonic() + self.timeout
+        url = urllib.parse.urlsplit(f"{self.base_url}/chat/completions")
+        connection_type = (
+            http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+        )
+        connection = connection_type(url.netloc, timeout=self.timeout)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            if exc.code == 429 or exc.code >= 500:
-                retry_after = exc.headers.get("Retry-After") if exc.headers else None
-                wait = float(retry_after) if retry_after and retry_after.isdigit() else None
-                raise _Retryable("http", f"HTTP {exc.code}", exc.code, wait) from exc
-            raise LLMError("http", f"HTTP {exc.code}: {exc.reason}", 1, exc.code) from exc
-        except (TimeoutError, http.client.IncompleteRead) as exc:
-            raise _Retryable(
-                "timeout" if isinstance(exc, TimeoutError) else "connection", str(exc)
-            ) from exc
-        except (urllib.error.URLError, http.client.HTTPException, ConnectionError) as exc:
-            reason = getattr(exc, "reason", exc)
-            kind = "timeout" if isinstance(reason, TimeoutError) else "connection"
-            raise _Retryable(kind, str(reason)) from exc
+            connection.request("POST", url.path, body, headers)
+            sock = connection.sock  # getresponse() may drop the connection's reference to it
+            sock.settimeout(_remaining(deadline))
+            response = connection.getresponse()
+            raw = _read_before(sock, response, deadline)
+            status = response.status
+            retry_after = response.getheader("Retry-After")
+        except TimeoutError as exc:
+            raise _Retryable("timeout", f"no complete reply within {self.timeout:g} s") from exc
+        except (http.client.HTTPException, ConnectionError, OSError) as exc:
+            raise _Retryable("connection", redact(str(exc), secrets)) from exc
+        finally:
+            connection.close()
+        if status == 429 or status >= 500:
+            wait = float(retry_after) if retry_after and retry_after.isdigit() else None
+            raise _Retryable("http", f"HTTP {status}", status, wait)
+        if status >= 400:
+            text = redact(raw.decode("utf-8", "replace"), secrets)
+            raise LLMError("http", f"HTTP {status}: {text}", 1, status)
         try:
-            content = json.loads(raw)["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise _Retryable("bad_response", f"unreadable reply: {raw[:200]!r}") from exc
+            reply = json.loads(raw)
+            content = reply["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError, RecursionError) as exc:
+            shown = redact(raw.decode("utf-8", "replace"), secrets)
+            raise _Retryable("bad_response", f"unreadable reply: {shown!r}") from exc
         if not isinstance(content, str):
             raise _Retryable("bad_response", f"reply content is {type(content).__name__}")
+        self._count_usage(reply)
         return content
+
+    def _count_usage(self, reply: Any) -> None:
+        usage = reply.get("usage") if isinstance(reply, dict) else None
+        if not isinstance(usage, dict):
+            return
+        with self._stats_lock:
+            self.stats.prompt_tokens += int(usage.get("prompt_tokens") or 0)
+            self.stats.completion_tokens += int(usage.get("completion_tokens") or 0)
+
+
+def _remaining(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("deadline passed")
+    return left
+
+
+def _read_before(sock: socket.socket, response: http.client.HTTPResponse, deadline: float) -> bytes:
+    """The whole body, or TimeoutError once the deadline passes (however slowly it arrives):
+    every read waits at most for what is left of the deadline."""
+    chunks: list[bytes] = []
+    while True:
+        sock.settimeout(_remaining(deadline))
+        chunk = response.read1(65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from memgym.agents.base import (
     Answer,
@@ -28,7 +28,7 @@ from memgym.config import DEFAULT_MAX_MEMORY_WORDS
 from memgym.data.schema import Fact
 from memgym.memory.operations import Op
 from memgym.metrics.retrieval import support_score
-from memgym.metrics.text import porter_stem
+from memgym.metrics.text import porter_stem, statements
 from memgym.retrieval.tokenizer import STOPWORDS, tokenize
 
 
@@ -205,12 +205,13 @@ class ExtractiveAnswerer(SequentialAnswerer):
 
 
 class OracleSupportAnswerer(SequentialAnswerer):
-    """ORACLE reward proxy, not a baseline: answers with the gold answer exactly when all of its
-    normalised words appear in what the answer agent would read (each given memory's date and
-    text, as the answer prompt renders them; the memories are already cut to the reader's
-    token budget), else with nothing. Its exact match is the 'support' of that context.
-    Slot ids are prompt scaffolding, not content, and are left out (a gold answer "3" must not
-    be supported by the slot "[3]")."""
+    """ORACLE reward proxy, not a baseline: answers with the gold answer exactly when a reader
+    could copy it from what it is given, else with nothing; its exact match is the 'support' of
+    the context. The context is what the answer agent reads: the memories cut to its token
+    budget, each with its date. Each comma-separated part of the gold answer must appear whole
+    in one statement (a sentence or semicolon clause) of one memory, with that memory's date:
+    words scattered over unrelated facts glued into one memory support nothing. Slot ids are
+    prompt scaffolding and are left out (the slot "[3]" never supports the answer "3")."""
 
     name = "oracle_support"
     oracle = True
@@ -220,7 +221,11 @@ class OracleSupportAnswerer(SequentialAnswerer):
 
     def answer(self, question: AskedQuestion, memories: Sequence[RetrievedMemory]) -> Answer:
         answers = [a for a in self.gold.get(question.id, ()) if a]
-        texts = [memory_line(m) for m in memories]
+        texts = [
+            memory_line(replace(m, text=statement))
+            for m in memories
+            for statement in statements(m.text)
+        ]
         for gold in answers:
             if support_score(gold, texts) == 1.0:
                 return Answer(gold, details={"oracle": self.name})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from memgym.agents.llm_client import LLMError, Messages, complete_sequentially
+from memgym.agents.llm_client import LLMError, Messages, Usable, complete_sequentially
 
 
 class TransformersClient:
@@ -89,5 +89,7 @@ class TransformersClient:
         new_tokens = output[0, inputs["input_ids"].shape[1] :]
         return str(tokenizer.decode(new_tokens, skip_special_tokens=True))
 
-    def complete_batch(self, batch: Sequence[Messages]) -> list[str | LLMError]:
+    def complete_batch(
+        self, batch: Sequence[Messages], usable: Usable | None = None
+    ) -> list[str | LLMError]:
         return complete_sequentially(self.complete, batch)

@@ -100,8 +100,9 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
     - `fact_source`: "dataset", "turns" or a FactExtractor (default per dataset).
     - `episode`: "conversation" or "window"; `window` (50); `window_manager` ("heuristic").
     - `retriever` ("hybrid", "bm25", "dense", or a factory returning a Retriever), `embedder`,
-      `dense_index`, `observation_k` (10), `answer_k` (30 per speaker), `namespace_by`,
-      `max_text_chars` (2000), `max_memory_words` (50), `answer_prompt_tokens` (4096).
+      `dense_index`, `observation_k` (10), `answer_k` (None: as many as fit the budget; 30 per
+      speaker is Memory-R1's cap), `namespace_by`, `max_text_chars` (2000),
+      `max_memory_words` (40), `answer_prompt_tokens` (4096).
     - `answerer` ("oracle_support", "extractive", "llm", or an AnswerAgent), `reader` (for
       "llm": a ChatClient or a dict such as `{"base_url", "model"}` or `{"model_path"}`),
       `reward_cache_dir` (answers shared on disk across processes), `cache_stats_in_info`
@@ -133,7 +134,7 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
         embedder: str = "minilm",
         dense_index: Literal["exact", "hnsw"] = "exact",
         observation_k: int = 10,
-        answer_k: int = 30,
+        answer_k: int | None = None,
         namespace_by: Literal["speaker", "none"] = "speaker",
         max_text_chars: int = 2000,
         max_memory_words: int = DEFAULT_MAX_MEMORY_WORDS,

@@ -27,15 +27,20 @@ def evidence_recall(
 
 
 def support_score(gold: Gold, memory_texts: Iterable[str]) -> float:
-    """Share of the gold answer's normalised, stemmed tokens found in the memories' text.
+    """How much of the gold answer a reader could copy from the memories: the share of its
+    comma-separated parts (LoCoMo's multi-answer rule) whose normalised, stemmed tokens all
+    appear in one memory. The best gold answer counts; an answer with no tokens scores 0.
 
-    1.0 means every token of some gold answer is present (the answer is recoverable); the best
-    gold answer counts. An answer that normalises to nothing scores 0.
+    Each part must come from a single memory: words scattered over unrelated memories (or over
+    a long memory and a date elsewhere) do not make an answer a reader can give.
     """
-    available = {t for text in memory_texts for t in locomo_tokens(text)}
+    lines = [set(locomo_tokens(text)) for text in memory_texts]
 
     def one(answer: str) -> float:
-        tokens = set(locomo_tokens(answer))
-        return len(tokens & available) / len(tokens) if tokens else 0.0
+        parts = [set(locomo_tokens(p)) for p in answer.split(",")]
+        parts = [p for p in parts if p]
+        if not parts:
+            return 0.0
+        return sum(any(p <= line for line in lines) for p in parts) / len(parts)
 
     return max((one(a) for a in gold_answers(gold)), default=0.0)
