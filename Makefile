@@ -8,7 +8,9 @@ STAMP := $(VENV)/.memgym-installed
 export HNSWLIB_NO_NATIVE := 1
 export HF_HUB_OFFLINE := 1
 
-.PHONY: venv demo test lint typecheck bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: venv demo test lint typecheck browser bench clean
 
 $(STAMP): setup.cfg pyproject.toml constraints-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +31,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy memgym
 
-test: lint typecheck
+# Headless Chromium (Debian packages) for the HTML report's browser test.
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver)
+
+test: lint typecheck browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -64,8 +64,13 @@ def kendall_tau(a: list[float], b: list[float]) -> float:
 
 def reader_from(args: argparse.Namespace) -> tuple[Any, str]:
     if args.base_url:
-        spec: dict[str, Any] = {"base_url": args.base_url, "model": args.model, "timeout": 600.0}
-        spec.update(max_tokens=args.max_tokens, cache=args.cache)
+        spec: dict[str, Any] = {"base_url": args.base_url, "model": args.model}
+        spec.update(
+            max_tokens=args.max_tokens,
+            cache=args.cache,
+            timeout=args.timeout,
+            concurrency=args.concurrency,
+        )
     elif args.model_path:
         spec = {"model_path": args.model_path, "max_new_tokens": args.max_tokens}
         if args.gguf_file:
@@ -93,6 +98,10 @@ def main() -> None:
     parser.add_argument("--gguf-file")
     parser.add_argument("--llama-cpp")
     parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per reader call")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="reader calls in flight (1 for a CPU server)"
+    )
     parser.add_argument("--cache", default="runs/reward_validity/replies.sqlite")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="bundled sample, extractive reader")

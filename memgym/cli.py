@@ -1,4 +1,9 @@
-"""The `memgym` command line: `memgym data {stats,validate,fetch}`, `score` and `eval`."""
+"""The `memgym` command line: `memgym data {stats,validate,fetch}`, `score`, `eval`, `report`.
+
+Exit codes: 0 success; 1 validation found errors; 2 bad input or configuration (one line saying
+what is wrong and what is valid); 3 download failed; 4 the output folder is in use or holds
+another configuration; 5 an output file could not be written.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from memgym import __version__
+from memgym.agents.registry import ANSWERERS, MANAGERS
+from memgym.config import MemoryConfig
 from memgym.data.categories import category_label
 from memgym.data.fetch import SOURCES, FetchError, fetch
 from memgym.data.loading import DATASETS, load_dataset, report_warnings, validate
 from memgym.data.schema import Dataset
 from memgym.data.splits import SPLITS
 from memgym.data.stats import dataset_stats
-from memgym.engine import MemoryConfig
 from memgym.envs.episodes import DEFAULT_WINDOW, plan_episodes
 from memgym.errors import DatasetError
 from memgym.facts import default_fact_source
@@ -23,27 +30,38 @@ from memgym.io import atomic_write_json
 from memgym.leaderboard import (
     ConfigMismatchError,
     EvalConfig,
+    JudgeSettings,
     LLMSettings,
+    RunConfigError,
+    RunFolderError,
     markdown_table,
     run_eval,
     score_submission,
 )
+from memgym.leaderboard.html import ReportError, write_report
 from memgym.metrics.protocols import PROTOCOLS, get_protocol
 from memgym.metrics.scoring import read_predictions, score_predictions
 
+DEFAULT_PROTOCOL = "memory_r1"
 
-def _add_dataset_args(p: argparse.ArgumentParser) -> None:
+
+class UsageError(ValueError):
+    """Options that do not go together."""
+
+
+def _add_dataset_args(p: argparse.ArgumentParser, split_default: str = "all") -> None:
     p.add_argument("--dataset", choices=[*DATASETS, "sample"], default="locomo")
     p.add_argument(
         "--data", type=Path, default=None, help="dataset file or folder (default: bundled sample)"
     )
-    p.add_argument("--split", choices=SPLITS, default="all")
+    p.add_argument("--split", choices=SPLITS, default=split_default)
     p.add_argument("--include-adversarial", action="store_true", help="keep LoCoMo category 5")
     p.add_argument("--strict", action="store_true", help="treat every data warning as an error")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="memgym", description=__doc__)
+    parser = argparse.ArgumentParser(prog="memgym", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"memgym {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     data = commands.add_parser("data", help="inspect, validate and download datasets")
@@ -74,15 +92,27 @@ def build_parser() -> argparse.ArgumentParser:
     get.add_argument("--sha256", default=None, help="expected checksum")
 
     score = commands.add_parser("score", help="score a predictions JSONL against a dataset split")
-    _add_dataset_args(score)
     score.add_argument(
         "--predictions", type=Path, required=True, help="JSONL: question_id, prediction"
     )
-    score.add_argument("--protocol", choices=sorted(PROTOCOLS), default="locomo")
+    score.add_argument(
+        "--dataset", choices=[*DATASETS, "sample"], default=None, help="(default: from the file)"
+    )
+    score.add_argument("--data", type=Path, default=None)
+    score.add_argument("--split", choices=SPLITS, default=None)
+    score.add_argument("--include-adversarial", action="store_true")
+    score.add_argument("--strict", action="store_true")
+    score.add_argument("--protocol", choices=sorted(PROTOCOLS), default=DEFAULT_PROTOCOL)
     score.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
     score.add_argument("--out", type=Path, default=None, help="write the full report (JSON)")
+
     evaluate = commands.add_parser("eval", help="run the leaderboard evaluation")
     add_eval_args(evaluate)
+
+    report = commands.add_parser("report", help="one static HTML page comparing runs")
+    report.add_argument("runs", nargs="+", type=Path, help="results folders of memgym eval")
+    report.add_argument("--html", type=Path, required=True, help="the page to write")
+    report.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
     return parser
 
 
@@ -91,12 +121,12 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     _add_dataset_args(p)
     p.add_argument("--out", type=Path, required=True, help="results folder")
     p.add_argument(
-        "--manager", default="heuristic", help="add_all, noop, heuristic, llm or module:callable"
+        "--manager", default="heuristic", help=f"{', '.join(MANAGERS)} or module:callable"
     )
     p.add_argument(
         "--answerer",
         default="extractive",
-        help="extractive, support (oracle), llm or module:callable",
+        help=f"{', '.join(ANSWERERS)} (oracle_support is an ORACLE) or module:callable",
     )
     p.add_argument("--fact-source", choices=["dataset", "turns"], default=None)
     p.add_argument("--retriever", choices=["bm25", "dense", "hybrid"], default="hybrid")
@@ -110,29 +140,84 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
         "prompt; 30 is Memory-R1's 60-memory setup)",
     )
     p.add_argument("--namespace-by", choices=["speaker", "none"], default="speaker")
-    p.add_argument("--protocol", choices=sorted(PROTOCOLS), default="memory_r1")
+    p.add_argument("--protocol", choices=sorted(PROTOCOLS), default=DEFAULT_PROTOCOL)
     p.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
     p.add_argument("--workers", type=int, default=1, help="conversations evaluated in parallel")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="run conversations as Ray tasks (a local Ray when no address is given)",
+    )
     p.add_argument("--restart", action="store_true", help="discard results of another config")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     p.add_argument(
         "--predictions", type=Path, default=None, help="score this JSONL instead of running agents"
     )
-    p.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint for llm agents")
-    p.add_argument("--model", default=None)
-    p.add_argument(
+    p.add_argument("--name", default=None, help="the submission's name (with --predictions)")
+    p.add_argument("--inject", type=int, default=0, help="planted injections per conversation")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random manager and --inject")
+    model = p.add_argument_group("models (for llm agents)")
+    model.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint")
+    model.add_argument("--model", default=None, help="model name at --base-url")
+    model.add_argument("--model-path", default=None, help="local transformers model folder")
+    model.add_argument("--gguf-file", default=None, help="a GGUF file inside --model-path")
+    model.add_argument("--llama-cpp", default=None, help="a GGUF file run by llama-cpp-python")
+    model.add_argument(
         "--api-key-env", default="OPENAI_API_KEY", help="environment variable with the key"
     )
-    p.add_argument("--judge", action="store_true", help="also score with the protocol's LLM judge")
+    model.add_argument("--timeout", type=float, default=60.0, help="deadline per call (s)")
+    model.add_argument("--max-retries", type=int, default=3)
+    model.add_argument("--concurrency", type=int, default=8, help="calls in flight")
+    judge = p.add_argument_group("judge")
+    judge.add_argument("--judge", action="store_true", help="also score with an LLM judge")
+    judge.add_argument("--judge-base-url", default=None)
+    judge.add_argument("--judge-model", default=None)
+    judge.add_argument(
+        "--judge-self",
+        action="store_true",
+        help="grade with the answerer's own model (recorded; Memory-R1 uses a separate judge)",
+    )
+    judge.add_argument(
+        "--judge-criteria",
+        nargs="+",
+        choices=["lenient", "strict"],
+        default=["lenient", "strict"],
+        help="Mem0's lenient judge, its strict variant, or both (default: both, and their gap)",
+    )
 
 
 def eval_config(args: argparse.Namespace) -> EvalConfig:
     """The run's configuration from parsed `memgym eval` options."""
+    wants_model = any((args.base_url, args.model, args.model_path, args.llama_cpp))
     llm = None
-    if args.base_url or args.model:
-        if not (args.base_url and args.model):
-            raise SystemExit("error: --base-url and --model go together")
-        llm = LLMSettings(args.base_url, args.model, api_key_env=args.api_key_env)
+    if wants_model:
+        llm = LLMSettings(
+            base_url=args.base_url,
+            model=args.model,
+            model_path=args.model_path,
+            gguf_file=args.gguf_file,
+            llama_cpp=args.llama_cpp,
+            api_key_env=args.api_key_env,
+            timeout=args.timeout,
+            max_retries=args.max_retries,
+            concurrency=args.concurrency,
+        )
+    judge = None
+    if args.judge or args.judge_base_url or args.judge_self:
+        judge_llm = None
+        if args.judge_base_url or args.judge_model:
+            judge_llm = LLMSettings(
+                base_url=args.judge_base_url,
+                model=args.judge_model,
+                api_key_env=args.api_key_env,
+                timeout=args.timeout,
+                max_retries=args.max_retries,
+                concurrency=args.concurrency,
+            )
+        judge = JudgeSettings(judge_llm, args.judge_self, tuple(args.judge_criteria))
     return EvalConfig(
         dataset=args.dataset,
         data=None if args.data is None else str(args.data),
@@ -150,24 +235,32 @@ def eval_config(args: argparse.Namespace) -> EvalConfig:
         ),
         protocol=args.protocol,
         llm=llm,
-        judge=args.judge,
+        judge=judge,
+        inject=args.inject,
+        seed=args.seed,
     )
 
 
 def run_eval_command(args: argparse.Namespace) -> int:
     """`memgym eval`: run (or resume) an evaluation, or score a submission; print the table."""
-    config = eval_config(args)
     start = time.perf_counter()
+    config = eval_config(args)
     if args.predictions is not None:
-        results = score_submission(config, args.predictions, args.out, args.naming)
+        results = score_submission(config, args.predictions, args.out, args.naming, args.name)
     else:
+        backend = None
+        if args.ray is not None:
+            from memgym.leaderboard.ray_backend import ray_backend
+
+            backend = ray_backend(None if args.ray == "local" else args.ray, args.workers)
         results = run_eval(
             config,
             args.out,
             workers=args.workers,
             restart=args.restart,
-            progress=not args.no_progress,
+            progress=False if args.no_progress else None,
             naming=args.naming,
+            backend=backend,
         )
     print(markdown_table(results, args.naming), end="")
     print(f"\nwall time {time.perf_counter() - start:.1f} s; results in {args.out}")
@@ -183,16 +276,41 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _score(args)
         if args.command == "eval":
             return run_eval_command(args)
-    except DatasetError as exc:
+        if args.command == "report":
+            write_report(args.runs, args.html, args.naming)
+            print(args.html)
+            return 0
+    except (DatasetError, RunConfigError, UsageError, ReportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except FetchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    except ConfigMismatchError as exc:
+    except (ConfigMismatchError, RunFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 5
     return 1
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _load(args: argparse.Namespace) -> Dataset:
+    """The dataset the options name; its warnings are summarised once on stderr."""
+    dataset = load_dataset(
+        args.dataset,
+        args.data,
+        args.split,
+        include_adversarial=args.include_adversarial,
+        strict=args.strict,
+    )
+    report_warnings(dataset)
+    return dataset
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -221,28 +339,20 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _load(args: argparse.Namespace) -> Dataset:
-    """The dataset the options name; its warnings are summarised once on stderr."""
-    dataset = load_dataset(
-        args.dataset,
-        args.data,
-        args.split,
-        include_adversarial=args.include_adversarial,
-        strict=args.strict,
-    )
-    report_warnings(dataset)
-    return dataset
-
-
 def _score(args: argparse.Namespace) -> int:
+    predictions, header = read_predictions(args.predictions)
+    if args.dataset is None and header is None:
+        raise UsageError(
+            f"{args.predictions} does not say which dataset it answers (no memgym header "
+            "line): give --dataset (and --data FILE, --split) to score it against"
+        )
+    source = header or {}
+    args.dataset = args.dataset or source.get("dataset", "locomo")
+    args.data = args.data or (Path(source["data"]) if source.get("data") else None)
+    args.split = args.split or source.get("split", "all")
+    args.include_adversarial = args.include_adversarial or source.get("include_adversarial", False)
     dataset = _load(args)
-    report = score_predictions(
-        dataset, read_predictions(args.predictions), get_protocol(args.protocol)
-    )
+    report = score_predictions(dataset, predictions, get_protocol(args.protocol))
     if args.out is not None:
         atomic_write_json(args.out, report)
     summary = report["summary"]
@@ -258,9 +368,17 @@ def _score(args: argparse.Namespace) -> int:
         f"{'overall':28s} {summary['n_questions']:5d} "
         + " ".join(f"{100 * overall[m]:12.2f}" for m in metrics)
     )
-    if summary["n_missing"]:
-        print(f"warning: {summary['n_missing']} questions had no prediction (scored as empty)")
-    return 0
+    unknown, missing = report["unknown_predictions"], report["missing_predictions"]
+    matched = len(predictions) - len(unknown)
+    print(
+        f"{matched} of {len(predictions)} predictions match questions of {dataset.source} "
+        f"(split {dataset.split}); {len(unknown)} unknown ids; {len(missing)} questions without "
+        "a prediction (scored as empty)",
+        file=sys.stderr,
+    )
+    if unknown:
+        print(f"unknown ids, first ones: {', '.join(unknown[:5])}", file=sys.stderr)
+    return 0 if matched else 1
 
 
 def _print_stats(stats: dict[str, object]) -> None:
@@ -276,6 +394,8 @@ def _print_stats(stats: dict[str, object]) -> None:
     for category, count in by_category.items():
         label = category if names[category] == category else f"{category} ({names[category]})"
         print(f"  category {label:<28s} {count}")
+    if stats.get("warnings"):
+        print(f"  data warnings          {stats['warnings']} (memgym data validate lists them)")
     episodes = stats.get("episodes")
     if isinstance(episodes, dict):
         print(

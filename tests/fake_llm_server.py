@@ -17,7 +17,11 @@ Reply = Callable[[dict[str, Any]], str]
 @dataclass
 class ServerState:
     """Behaviour queue and what the server saw. Each request pops one behaviour (the last one
-    repeats): "ok", "500", "429", "drop", "garbage", "delay:<seconds>", "400"."""
+    repeats): "ok", "500", "429", "drop", "garbage", "delay:<seconds>", "400", and the hostile
+    ones: "drip:<seconds>" (a valid reply, one byte per interval), "retry-after:<seconds>"
+    (429 asking to wait that long), "deep" (a reply of 1,000 nested brackets), "echo" (a
+    non-JSON 400 body that echoes the request headers, key included), "echo-ok" (the same as a
+    200 reply)."""
 
     behaviours: list[str] = field(default_factory=lambda: ["ok"])
     reply: Reply = lambda body: "ok"
@@ -54,6 +58,22 @@ def _handler(state: ServerState) -> type[http.server.BaseHTTPRequestHandler]:
             if behaviour == "drop":
                 self.connection.close()
                 return
+            if behaviour.startswith("drip:"):
+                self._drip(body, float(behaviour.split(":")[1]))
+                return
+            if behaviour.startswith("retry-after:"):
+                self.send_response(429)
+                self.send_header("Retry-After", behaviour.split(":")[1])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if behaviour in ("echo", "echo-ok"):
+                echoed = "".join(f"{k}: {v}\n" for k, v in self.headers.items()).encode()
+                self.send_response(400 if behaviour == "echo" else 200)
+                self.send_header("Content-Length", str(len(echoed)))
+                self.end_headers()
+                self.wfile.write(echoed)
+                return
             if behaviour in ("500", "429", "400"):
                 self.send_response(int(behaviour))
                 if behaviour == "429":
@@ -61,11 +81,12 @@ def _handler(state: ServerState) -> type[http.server.BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
+            content = "[" * 1000 if behaviour == "deep" else state.reply(body)
             payload = (
                 b"<html>not json"
                 if behaviour == "garbage"
                 else json.dumps(
-                    {"choices": [{"message": {"role": "assistant", "content": state.reply(body)}}]}
+                    {"choices": [{"message": {"role": "assistant", "content": content}}]}
                 ).encode()
             )
             self.send_response(200)
@@ -73,6 +94,21 @@ def _handler(state: ServerState) -> type[http.server.BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        def _drip(self, body: dict[str, Any], interval: float) -> None:
+            payload = json.dumps(
+                {"choices": [{"message": {"role": "assistant", "content": state.reply(body)}}]}
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            try:
+                for byte in payload:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(interval)
+            except OSError:
+                pass  # the client gave up, as it should
 
         def log_message(self, *args: object) -> None:
             pass

@@ -1,4 +1,5 @@
-"""The leaderboard: complete result files, identical reruns, safe resumption, submissions."""
+"""The leaderboard: complete result files, identical reruns, safe resumption, submissions,
+separate judges, ORACLE labels, validation before the output folder is touched."""
 
 from __future__ import annotations
 
@@ -55,7 +56,24 @@ def test_results_folder_has_every_output_and_recorded_setup(tmp_path: Path) -> N
         "embedder": None,
         "observation_k": 10,
         "answer_k_per_namespace": None,
+        "answer_prompt_tokens": 4096,
+        "context_tokenizer": "all-MiniLM-L6-v2 WordPiece (bert-base-uncased vocabulary)",
         "namespace_by": "speaker",
+    }
+    assert results["oracle"] is False and results["kind"] == "run"
+    assert results["subset"] == {
+        "dataset": "locomo",
+        "split": "all",
+        "content_hash": results["dataset"]["content_hash"],
+        "n_questions": 31,
+        "categories": ["1", "2", "3", "4"],
+        "adversarial": "excluded",
+    }
+    assert results["dataset"]["warnings"] == 11
+    assert results["summary"]["evidence"] == {
+        "recall": 1.0,
+        "n_with_evidence": 30,
+        "n_without_evidence": 1,
     }
     assert results["agents"]["manager"]["name"] == "heuristic"
     assert results["agents"]["answerer"] == {"name": "extractive", "max_words": 6}
@@ -65,13 +83,36 @@ def test_results_folder_has_every_output_and_recorded_setup(tmp_path: Path) -> N
     assert {"question_id", "prediction", "gold", "scores", "retrieved", "selected", "error"} <= set(
         first
     )
-    predictions = [
+    header, *predictions = [
         json.loads(line) for line in (tmp_path / "predictions.jsonl").read_text().splitlines()
     ]
+    assert header["format"] == "memgym.predictions" and header["split"] == "all"
     assert len(predictions) == 31 and set(predictions[0]) == {"question_id", "prediction"}
     table = (tmp_path / "leaderboard.md").read_text()
     assert "| 1 multi-hop | 5 |" in table and "| **overall** | 31 |" in table
     assert (tmp_path / "categories.png").read_bytes()[:4] == b"\x89PNG"
+    for name in ("results.json", "leaderboard.md", "predictions.jsonl"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_oracle_runs_are_labelled_everywhere_and_never_beside_published_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["eval", "--retriever", "bm25", "--manager", "add_all", "--answerer", "oracle_support"]
+    assert main([*args, "--no-progress", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["oracle"] is True and results["title"].startswith("ORACLE: ")
+    table = (tmp_path / "leaderboard.md").read_text()
+    assert table.startswith("### ORACLE: add_all manager + oracle_support answerer")
+    assert "**ORACLE**" in table and "**ORACLE**" in printed
+    assert "Published figures" not in table
 
 
 def test_two_runs_give_identical_numbers_and_workers_do_not_change_them(tmp_path: Path) -> None:
@@ -145,13 +186,26 @@ def test_killed_run_resumes_to_the_same_results(tmp_path: Path) -> None:
     assert _stable(a) == _stable(b)
 
 
-def test_scoring_a_submission_without_agents(tmp_path: Path) -> None:
+def test_a_submission_is_recorded_as_a_submission_not_as_the_default_agents(
+    tmp_path: Path,
+) -> None:
     config = EvalConfig(dataset="locomo", manager="heuristic", answerer="extractive", memory=FAST)
     run = run_eval(config, tmp_path / "run", progress=False)
-    scored = score_submission(config, tmp_path / "run" / "predictions.jsonl", tmp_path / "scored")
-    assert scored["summary"] == run["summary"]
-    assert scored["agents"]["submission"]["sha256"]
-    assert scored["missing_predictions"] == []
+    predictions = tmp_path / "run" / "predictions.jsonl"
+    scored = score_submission(config, predictions, tmp_path / "scored", name="team-x")
+    assert scored["summary"]["overall"] == run["summary"]["overall"]
+    assert scored["kind"] == "submission"
+    assert scored["agents"] == {
+        "submission": {
+            "name": "team-x",
+            "file": str(predictions),
+            "sha256": scored["agents"]["submission"]["sha256"],
+        }
+    }
+    assert scored["config"]["manager"] == scored["config"]["answerer"] == "(submission)"
+    assert scored["title"].startswith("submission team-x")
+    assert (tmp_path / "scored" / "leaderboard.md").read_text().startswith("### submission team-x")
+    assert scored["missing_predictions"] == [] and scored["unknown_predictions"] == []
 
 
 def test_eval_command_prints_the_table_with_mem0_naming(
@@ -227,10 +281,12 @@ def _scripted_model(body: dict[str, Any]) -> str:
     return '{"label": "CORRECT"}'
 
 
-def test_llm_agents_and_judge_through_an_openai_compatible_endpoint(tmp_path: Path) -> None:
+def test_llm_agents_and_a_separate_judge_through_openai_compatible_endpoints(
+    tmp_path: Path,
+) -> None:
     from fake_llm_server import ServerState, fake_llm_server
 
-    def args(url: str) -> list[str]:
+    def args(url: str, judge_url: str) -> list[str]:
         return [
             "eval",
             "--dataset",
@@ -246,17 +302,32 @@ def test_llm_agents_and_judge_through_an_openai_compatible_endpoint(tmp_path: Pa
             "--model",
             "scripted",
             "--judge",
+            "--judge-base-url",
+            judge_url,
+            "--judge-model",
+            "judge-model",
             "--no-progress",
             "--out",
             str(tmp_path),
         ]
 
     state = ServerState(reply=_scripted_model)
-    with fake_llm_server(state) as url:
-        assert main(args(url)) == 0
+    judge_state = ServerState(reply=_scripted_model)
+    with fake_llm_server(state) as url, fake_llm_server(judge_state) as judge_url:
+        assert main(args(url, judge_url)) == 0
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["summary"]["n_failures"] == 0
     assert results["summary"]["overall"]["judge"] == 1.0
+    assert results["summary"]["judge_gap"] == 0.0  # lenient and strict both asked
+    assert results["protocol"]["judge_model"] == "judge-model"
+    assert set(results["protocol"]["judges"]) == {"judge", "judge_strict"}
+    # The judge's prompts went to the judge's endpoint only.
+    assert all("grade" not in r["messages"][0]["content"] for r in state.requests)
+    assert len(judge_state.requests) == 2 * 31
+    assert {r["model"] for r in judge_state.requests} == {"judge-model"}
+    cost = results["cost"]["llm"]
+    assert cost["answerer"]["requests_per_question"] == 1.0
+    assert cost["judge"]["requests_per_question"] == 2.0
     assert results["agents"]["manager"]["client"] == {
         "backend": "openai-compatible",
         "base_url": url,
@@ -267,10 +338,26 @@ def test_llm_agents_and_judge_through_an_openai_compatible_endpoint(tmp_path: Pa
     assert all(c["operations"] == {"ADD": c["n_facts"]} for c in results["conversations"])
     assert (tmp_path / "llm_cache.sqlite").exists()
     calls = len(state.requests)
-    # Same prompts, same endpoint, now down: every reply comes from the run's response cache.
-    assert main([*args(url), "--restart"]) == 0
+    # Same prompts, same endpoints, now down: every reply comes from the run's response cache.
+    assert main([*args(url, judge_url), "--restart"]) == 0
     assert json.loads((tmp_path / "results.json").read_text())["summary"] == results["summary"]
     assert calls > 0
+
+
+def test_the_judge_is_never_the_answerer_unless_asked_and_then_it_is_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fake_llm_server import ServerState, fake_llm_server
+
+    base = ["eval", "--retriever", "bm25", "--manager", "add_all", "--answerer", "llm"]
+    with fake_llm_server(ServerState(reply=_scripted_model)) as url:
+        model = ["--base-url", url, "--model", "scripted", "--no-progress"]
+        assert main([*base, *model, "--judge", "--out", str(tmp_path / "a")]) == 2
+        assert "--judge needs its own model" in capsys.readouterr().err
+        assert not (tmp_path / "a" / "manifest.json").exists()
+        assert main([*base, *model, "--judge-self", "--out", str(tmp_path / "b")]) == 0
+    results = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert results["protocol"]["judge_model"] == "same as the answerer"
 
 
 def test_endpoint_failures_are_recorded_not_scored_silently(tmp_path: Path) -> None:
@@ -283,5 +370,20 @@ def test_endpoint_failures_are_recorded_not_scored_silently(tmp_path: Path) -> N
         )
         results = run_eval(config, tmp_path, progress=False)
     assert results["summary"]["n_failures"] == 31
-    assert all("HTTP 400" in f["error"] for f in results["failures"])
+    assert all("HTTP 400" in f["error"] and f["stage"] == "answerer" for f in results["failures"])
     assert all(r["error"] for r in results["questions"])
+
+
+def test_manager_failures_are_failures_not_silent_noops(tmp_path: Path) -> None:
+    from fake_llm_server import ServerState, fake_llm_server
+
+    with fake_llm_server(ServerState(behaviours=["400"])) as url:
+        settings = LLMSettings(url, "m", max_retries=0)
+        config = EvalConfig(manager="llm", answerer="extractive", memory=FAST, llm=settings)
+        results = run_eval(config, tmp_path, progress=False)
+    n_facts = sum(c["n_facts"] for c in results["conversations"])
+    manager = [f for f in results["failures"] if f["stage"] == "manager"]
+    assert len(manager) == n_facts == results["summary"]["n_failures"]
+    # The endpoint refused the first calls; the circuit breaker then spared it the rest.
+    assert {f["kind"] for f in manager} == {"http", "circuit_open"}
+    assert all(c["operations"] == {} and c["bank_size"] == 0 for c in results["conversations"])

@@ -101,6 +101,8 @@ def test_score_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
                 "score",
                 "--predictions",
                 str(preds),
+                "--dataset",
+                "locomo",
                 "--protocol",
                 "memory_r1",
                 "--naming",

@@ -157,7 +157,7 @@ class TestDense:
         reloaded = EmbeddingCache(embedder, tmp_path)
         assert np.array_equal(reloaded.vectors(["two", "one"]), expected[::-1])
         assert embedder.calls == []
-        assert len(list((tmp_path / "hashing-32").glob("vectors-*.npy"))) == 1
+        assert len(list((tmp_path / "hashing-32").glob("shard-*.npy"))) == 1
 
     def test_disk_cache_of_other_dimension_is_refused(self, tmp_path: Path) -> None:
         cache = EmbeddingCache(HashingEmbedder(32), tmp_path)

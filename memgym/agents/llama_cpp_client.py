@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from memgym.agents.llm_client import LLMError, Messages, Usable, complete_sequentially
+from memgym.agents.llm_client import (
+    ClientStats,
+    LLMError,
+    Messages,
+    Usable,
+    complete_sequentially,
+)
 
 
 class LlamaCppClient:
@@ -31,6 +37,7 @@ class LlamaCppClient:
         self.n_ctx, self.n_threads = n_ctx, n_threads
         self.max_tokens, self.temperature, self.seed = max_tokens, temperature, seed
         self._llama: Any = None
+        self.stats = ClientStats()
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -75,7 +82,9 @@ class LlamaCppClient:
             )
         except (ValueError, RuntimeError) as exc:
             raise LLMError("generation", str(exc), 1) from exc
-        return str(out["choices"][0]["message"]["content"] or "")
+        reply = str(out["choices"][0]["message"]["content"] or "")
+        self.stats.record(messages, reply)
+        return reply
 
     def complete_batch(
         self, batch: Sequence[Messages], usable: Usable | None = None

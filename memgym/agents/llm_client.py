@@ -4,10 +4,12 @@
 server and hosted endpoints. Every call has a deadline covering connection and the whole reply
 (a server that drips bytes cannot hold a call past it); 429, 5xx, dropped connections and
 unreadable replies are retried with exponential backoff, a server's `Retry-After` honoured up
-to `max_retry_after`; a bounded pool keeps at most `concurrency` calls in flight. Replies can
-be cached (SQLite) under a key that includes the endpoint, the model and every sampling
-parameter; a reply the caller finds unusable is not cached. The API key is read from an
-environment variable, never printed, and masked in anything recorded.
+to `max_retry_after` and the call's own `timeout`; after `breaker` calls in a row fail, the
+endpoint is not called again for `cooldown` seconds (calls fail at once, kind "circuit_open"),
+so a dead endpoint costs a run seconds, not hours; a bounded pool keeps at most `concurrency`
+calls in flight. Replies can be cached (SQLite) under a key that includes the endpoint, the
+model and every sampling parameter; a reply the caller finds unusable is not cached. The API key
+is read from an environment variable, never printed, and masked in anything recorded.
 """
 
 from __future__ import annotations
@@ -76,22 +78,34 @@ def complete_sequentially(
 
 @dataclass
 class ClientStats:
-    """Counters a result file records about a client's calls."""
+    """Counters a result file records about a client's calls. `requests` and the token counts
+    cover every reply the caller got, cached or not, counted with the stated tokenizer
+    (`memgym.agents.context.TOKENIZER_NAME`), so they do not change when a run is resumed;
+    `calls`, `cache_hits` and `retries` describe what reached the endpoint."""
 
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
     calls: int = 0
     cache_hits: int = 0
     retries: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, messages: Messages, reply: str) -> None:
+        from memgym.agents.context import count_tokens
+
+        self.requests += 1
+        self.prompt_tokens += sum(count_tokens(m.get("content", "")) for m in messages)
+        self.completion_tokens += count_tokens(reply)
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "requests": self.requests,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
             "calls": self.calls,
             "cache_hits": self.cache_hits,
             "retries": self.retries,
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
             "failures": len(self.failures),
         }
 
@@ -120,6 +134,8 @@ class OpenAICompatibleClient:
         backoff: float = 0.5,
         max_backoff: float = 8.0,
         max_retry_after: float = 30.0,
+        breaker: int = 5,
+        cooldown: float = 30.0,
         concurrency: int = 8,
         cache: ResponseCache | str | Path | None = None,
         extra_body: dict[str, Any] | None = None,
@@ -137,6 +153,9 @@ class OpenAICompatibleClient:
         self.timeout, self.max_retries = timeout, max_retries
         self.backoff, self.max_backoff = backoff, max_backoff
         self.max_retry_after = max_retry_after
+        self.breaker, self.cooldown = breaker, cooldown
+        self._failed_in_a_row = 0
+        self._open_until = 0.0
         self.concurrency = concurrency
         self.cache = ResponseCache(cache) if isinstance(cache, (str, Path)) else cache
         self.stats = ClientStats()
@@ -175,15 +194,16 @@ class OpenAICompatibleClient:
         """The reply text; raises LLMError once retries are exhausted. A reply for which
         `usable` is false is returned but not cached."""
         key = self._key(messages)
-        if self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                with self._stats_lock:
-                    self.stats.cache_hits += 1
-                return hit
-        text = self._call_with_retries(messages)
-        if self.cache is not None and (usable is None or usable(text)):
-            self.cache.put(key, self.model, text)
+        text = None if self.cache is None else self.cache.get(key)
+        if text is not None:
+            with self._stats_lock:
+                self.stats.cache_hits += 1
+        else:
+            text = self._call_with_retries(messages)
+            if self.cache is not None and (usable is None or usable(text)):
+                self.cache.put(key, self.model, text)
+        with self._stats_lock:
+            self.stats.record(messages, text)
         return text
 
     def complete_batch(
@@ -207,13 +227,35 @@ class OpenAICompatibleClient:
         return await asyncio.to_thread(self.complete, messages)
 
     def _call_with_retries(self, messages: Messages) -> str:
+        if time.monotonic() < self._open_until:
+            error = LLMError(
+                "circuit_open",
+                f"the endpoint failed {self._failed_in_a_row} calls in a row; not called "
+                f"again for {self.cooldown:g} s",
+                0,
+            )
+            self._record_failure(error)
+            raise error
+        try:
+            text = self._attempts(messages)
+        except LLMError:
+            with self._stats_lock:
+                self._failed_in_a_row += 1
+                if self._failed_in_a_row >= self.breaker:
+                    self._open_until = time.monotonic() + self.cooldown
+            raise
+        with self._stats_lock:
+            self._failed_in_a_row = 0
+        return text
+
+    def _attempts(self, messages: Messages) -> str:
         last: _Retryable | None = None
         for attempt in range(self.max_retries + 1):
             if attempt:
                 assert last is not None
                 delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-                if last.wait is not None:
-                    delay = min(last.wait, self.max_retry_after)
+                if last.wait is not None:  # honoured, but never longer than a call may take
+                    delay = min(last.wait, self.max_retry_after, self.timeout)
                 time.sleep(delay)
                 with self._stats_lock:
                     self.stats.retries += 1
@@ -280,16 +322,7 @@ class OpenAICompatibleClient:
             raise _Retryable("bad_response", f"unreadable reply: {shown!r}") from exc
         if not isinstance(content, str):
             raise _Retryable("bad_response", f"reply content is {type(content).__name__}")
-        self._count_usage(reply)
         return content
-
-    def _count_usage(self, reply: Any) -> None:
-        usage = reply.get("usage") if isinstance(reply, dict) else None
-        if not isinstance(usage, dict):
-            return
-        with self._stats_lock:
-            self.stats.prompt_tokens += int(usage.get("prompt_tokens") or 0)
-            self.stats.completion_tokens += int(usage.get("completion_tokens") or 0)
 
 
 def _remaining(deadline: float) -> float:

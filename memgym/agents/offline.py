@@ -28,18 +28,8 @@ from memgym.config import DEFAULT_MAX_MEMORY_WORDS
 from memgym.data.schema import Fact
 from memgym.memory.operations import Op
 from memgym.metrics.retrieval import support_score
-from memgym.metrics.text import porter_stem, statements
-from memgym.retrieval.tokenizer import STOPWORDS, tokenize
-
-
-def content_stems(text: str) -> set[str]:
-    """Stemmed content words (stop words dropped): the unit of the heuristics' overlap tests."""
-    return {porter_stem(t) for t in tokenize(text)}
-
-
-def overlap(a: set[str], b: set[str]) -> float:
-    """Overlap coefficient |a & b| / min(|a|, |b|); 0 when either is empty."""
-    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+from memgym.metrics.text import content_stems, overlap, porter_stem, statements
+from memgym.retrieval.tokenizer import STOPWORDS
 
 
 class AddAllManager(SequentialManager):
@@ -184,7 +174,9 @@ class ExtractiveAnswerer(SequentialAnswerer):
                 document_frequency[w] = document_frequency.get(w, 0) + 1
 
         def weight(words: set[str]) -> float:
-            return sum(1.0 / document_frequency[w] for w in words & asked)
+            # Summed in sorted order: set order follows PYTHONHASHSEED, and float sums do not
+            # commute, so ties would break differently from one process to the next.
+            return sum(1.0 / document_frequency[w] for w in sorted(words & asked))
 
         scores = [weight(words) for words in stems]
         best = max(range(len(memories)), key=lambda i: (scores[i], -i))

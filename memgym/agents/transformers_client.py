@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from memgym.agents.llm_client import LLMError, Messages, Usable, complete_sequentially
+from memgym.agents.llm_client import (
+    ClientStats,
+    LLMError,
+    Messages,
+    Usable,
+    complete_sequentially,
+)
 
 
 class TransformersClient:
@@ -34,6 +40,7 @@ class TransformersClient:
         )
         self._tokenizer: Any = None
         self._model: Any = None
+        self.stats = ClientStats()
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -87,7 +94,9 @@ class TransformersClient:
         except (ValueError, RuntimeError) as exc:
             raise LLMError("generation", str(exc), 1) from exc
         new_tokens = output[0, inputs["input_ids"].shape[1] :]
-        return str(tokenizer.decode(new_tokens, skip_special_tokens=True))
+        reply = str(tokenizer.decode(new_tokens, skip_special_tokens=True))
+        self.stats.record(messages, reply)
+        return reply
 
     def complete_batch(
         self, batch: Sequence[Messages], usable: Usable | None = None

@@ -242,7 +242,8 @@ class AnswerAgentEnv(Continuable, gym.Env[dict[str, Any], str]):
                 dataclasses.replace(protocol, metrics=()), question, parsed.text, self.judge_client
             )
             scores["judge"] = judged["scores"]["judge"]
-            judge = {"correct": judged["judge"]["correct"], "error": judged["judge"]["error"]}
+            verdict = judged["judges"]["judge"]
+            judge = {"correct": verdict["correct"], "error": verdict["error"]}
         score = (
             scores["judge"] if self.metric is None else float(self.metric(parsed.text, question))
         )

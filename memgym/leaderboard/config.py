@@ -5,22 +5,69 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from memgym.engine import MemoryConfig
+from memgym.config import MemoryConfig
 from memgym.io import stable_hash
 
 
 @dataclass(frozen=True)
 class LLMSettings:
-    """An OpenAI-compatible endpoint (the key is read from `api_key_env`, never stored)."""
+    """A model: an OpenAI-compatible endpoint (`base_url` + `model`; the key is read from
+    `api_key_env`, never stored), a local transformers folder (`model_path`, optionally a
+    `gguf_file` in it), or a GGUF file through llama.cpp (`llama_cpp`)."""
 
-    base_url: str
-    model: str
+    base_url: str | None = None
+    model: str | None = None
+    model_path: str | None = None
+    gguf_file: str | None = None
+    llama_cpp: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     temperature: float = 0.0
     max_tokens: int = 512
     timeout: float = 60.0
     max_retries: int = 3
     concurrency: int = 8
+
+    def problem(self) -> str | None:
+        """Why these settings name no model (None when they do)."""
+        kinds = [k for k in (self.base_url, self.model_path, self.llama_cpp) if k]
+        if len(kinds) != 1:
+            return "give one model: --base-url with --model, --model-path, or --llama-cpp"
+        if self.base_url and not self.model:
+            return "--base-url needs --model"
+        return None
+
+    def client_spec(self, cache: str | None = None) -> dict[str, Any]:
+        """The spec `memgym.agents.clients.make_client` builds the client from."""
+        if self.base_url:
+            spec: dict[str, Any] = {
+                "base_url": self.base_url,
+                "model": self.model,
+                "api_key_env": self.api_key_env,
+                "temperature": self.temperature,
+                "max_tokens": self.max_tokens,
+                "timeout": self.timeout,
+                "max_retries": self.max_retries,
+                "concurrency": self.concurrency,
+            }
+            if cache is not None:
+                spec["cache"] = cache
+            return spec
+        if self.model_path:
+            spec = {"model_path": self.model_path, "max_new_tokens": self.max_tokens}
+            if self.gguf_file:
+                spec["gguf_file"] = self.gguf_file
+            return spec
+        return {"llama_cpp": self.llama_cpp, "max_tokens": self.max_tokens}
+
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    """The LLM judge: its own model (Memory-R1 and Mem0 use a fixed judge, never the model
+    under test) unless `same_as_answerer` was asked for explicitly, and recorded."""
+
+    llm: LLMSettings | None = None
+    same_as_answerer: bool = False
+    criteria: tuple[str, ...] = ("lenient", "strict")
 
 
 @dataclass(frozen=True)
@@ -37,7 +84,9 @@ class EvalConfig:
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     protocol: str = "memory_r1"
     llm: LLMSettings | None = None
-    judge: bool = False
+    judge: JudgeSettings | None = None
+    inject: int = 0
+    seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

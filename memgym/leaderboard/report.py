@@ -1,4 +1,9 @@
-"""Outputs of an evaluation: results.json, predictions.jsonl, leaderboard.md, a bar chart."""
+"""Outputs of an evaluation: results.json, predictions.jsonl, leaderboard.md, a bar chart.
+
+Every table states the question subset (dataset, split, count, categories, adversarial in or
+out) and the category naming it prints. A run whose reader reads gold answers is labelled
+ORACLE in the title, the table and the plot, and is never shown beside published rows.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +14,45 @@ from typing import Any
 from memgym.data.categories import Naming, category_label
 from memgym.io import atomic_write_bytes, atomic_write_json
 from memgym.leaderboard.published import MEMORY_R1_LOCOMO_TEST, MEMORY_R1_SOURCE
+from memgym.leaderboard.results import naming_note
+from memgym.metrics.scoring import PREDICTIONS_HEADER
 
 METRIC_LABELS = {
     "exact_match": "EM",
     "locomo_f1": "F1 (LoCoMo)",
     "mem0_f1": "F1 (Mem0)",
     "bleu1": "BLEU-1",
-    "judge": "Judge",
+    "judge": "Judge (lenient)",
+    "judge_strict": "Judge (strict)",
 }
+EM_NOTE = (
+    "EM (exact match) is near 0 for extractive readers: LoCoMo's gold answers are mostly "
+    "written by annotators, not spans copied from the conversation."
+)
 
 
 def write_outputs(out: Path, results: dict[str, Any], naming: Naming = "locomo") -> None:
     """Write every output file atomically."""
     atomic_write_json(out / "results.json", results)
-    lines = "".join(
-        json.dumps(
-            {"question_id": r["question_id"], "prediction": r["prediction"]}, ensure_ascii=False
-        )
+    subset = results["subset"]
+    header = {
+        "format": PREDICTIONS_HEADER,
+        "dataset": subset["dataset"],
+        "data": results["dataset"]["source"],
+        "split": subset["split"],
+        "include_adversarial": results["dataset"]["include_adversarial"],
+        "content_hash": subset["content_hash"],
+    }
+    lines = (
+        json.dumps(header)
         + "\n"
-        for r in results["questions"]
+        + "".join(
+            json.dumps(
+                {"question_id": r["question_id"], "prediction": r["prediction"]}, ensure_ascii=False
+            )
+            + "\n"
+            for r in results["questions"]
+        )
     )
     atomic_write_bytes(out / "predictions.jsonl", lines.encode("utf-8"))
     atomic_write_bytes(out / "leaderboard.md", markdown_table(results, naming).encode("utf-8"))
@@ -40,29 +65,44 @@ def _label(key: str, naming: Naming) -> str:
     return f"{key} {label}" if label != key else key
 
 
+def subset_line(results: dict[str, Any], naming: Naming) -> str:
+    subset = results["subset"]
+    return (
+        f"Subset: {subset['dataset']} split {subset['split']}, {subset['n_questions']} questions, "
+        f"categories {'/'.join(subset['categories'])}, adversarial {subset['adversarial']}; "
+        f"{naming_note(naming)}."
+    )
+
+
 def markdown_table(
     results: dict[str, Any], naming: Naming = "locomo", published: bool = True
 ) -> str:
-    """Per-category and overall scores (percent), LoCoMo or Mem0 category naming."""
+    """Per-category and overall scores (percent), with the subset, protocol, cost and, where
+    measured, judge sensitivity, memory integrity and injection results."""
     summary = results["summary"]
     metrics = list(summary["overall"])
-    config = results["config"]
-    data = results["dataset"]
-    title = (
-        f"{config['manager']} manager + {config['answerer']} answerer on "
-        f"{data['name']} ({data['variant']}), split {data['split']}"
-    )
     header = ["category", "n", *(METRIC_LABELS.get(m, m) for m in metrics)]
     lines = [
-        f"### {title}",
+        f"### {results['title']}",
         "",
+        subset_line(results, naming),
         f"Protocol {results['protocol']['name']} v{results['protocol']['version']}; "
-        f"category names: {naming}; retriever {results['retrieval']['retriever']}; "
-        f"dataset sha256 {results['dataset']['content_hash'][:12]}.",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
+        f"dataset sha256 {results['dataset']['content_hash'][:12]}"
+        + (
+            f"; retriever {results['retrieval']['retriever']}, reader context "
+            f"{_context_rule(results['retrieval'])}"
+            if "retrieval" in results
+            else ""
+        )
+        + ".",
     ]
+    if results.get("oracle"):
+        lines += [
+            "",
+            "**ORACLE**: the answerer reads gold answers; these scores are a reward "
+            "proxy, not a result, and are not comparable to any system's.",
+        ]
+    lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for key, row in summary["by_category"].items():
         cells = [_label(key, naming), str(row["n"]), *(f"{100 * row[m]:.2f}" for m in metrics)]
         lines.append("| " + " | ".join(cells) + " |")
@@ -70,12 +110,9 @@ def markdown_table(
     lines.append(
         "| **overall** | " + str(summary["n_questions"]) + " | " + " | ".join(overall) + " |"
     )
-    if summary.get("n_failures"):
-        lines += ["", f"{summary['n_failures']} answers failed (see results.json `failures`)."]
-    is_locomo_test = (
-        results["dataset"]["name"] == "locomo" and results["dataset"]["split"] == "test"
-    )
-    if published and is_locomo_test:
+    lines += ["", EM_NOTE]
+    lines += _notes(results)
+    if published and _comparable_to_published(results):
         lines += [
             "",
             f"Published figures for context ({MEMORY_R1_SOURCE}; overall F1 / BLEU-1 / judge):",
@@ -86,6 +123,70 @@ def markdown_table(
             for method, (f1, b1, judge) in rows.items():
                 lines.append(f"| {backbone} | {method} | {f1:.2f} | {b1:.2f} | {judge:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def _context_rule(retrieval: dict[str, Any]) -> str:
+    k = retrieval.get("answer_k_per_namespace")
+    cap = f"top {k} per speaker" if k else "best first"
+    return f"{cap} within {retrieval.get('answer_prompt_tokens')} tokens"
+
+
+def _comparable_to_published(results: dict[str, Any]) -> bool:
+    subset = results["subset"]
+    return (
+        not results.get("oracle")
+        and subset["dataset"] == "locomo"
+        and subset["split"] == "test"
+        and subset["n_questions"] == 1307
+        and subset["categories"] == ["1", "2", "3", "4"]
+    )
+
+
+def _notes(results: dict[str, Any]) -> list[str]:
+    summary = results["summary"]
+    notes = []
+    if "judge_gap" in summary:
+        notes.append(
+            f"Judge sensitivity: lenient {100 * summary['overall']['judge']:.2f} vs strict "
+            f"{100 * summary['overall']['judge_strict']:.2f} (gap {100 * summary['judge_gap']:.2f} "
+            f"points); judge model {results['protocol'].get('judge_model')}."
+        )
+    cost = results.get("cost")
+    if cost:
+        llm = cost["llm"]
+        requests = sum(llm[s].get("requests_per_question", 0) for s in llm)
+        notes.append(
+            f"Cost: {cost['context_tokens_per_question']:.0f} context tokens per question "
+            f"({cost['tokenizer']}); {cost['bank_memories_per_conversation']:.1f} memories, "
+            f"{cost['bank_chars_per_conversation']:.0f} characters per bank; "
+            f"{requests:.2f} LLM requests per question."
+        )
+    integrity = results.get("integrity")
+    if integrity:
+        notes.append(
+            f"Memory integrity: {100 * integrity['memory_support']:.1f}% of memories supported "
+            f"by their source facts; {100 * integrity['fact_coverage']:.1f}% of facts represented."
+        )
+    injection = results.get("injection")
+    if injection:
+        notes.append(
+            f"Injection: {injection['instructions']} instructions (obeyed "
+            f"{100 * injection['instruction_obeyed_rate']:.0f}%, stored "
+            f"{100 * injection['instruction_stored_rate']:.0f}%), {injection['false_facts']} false "
+            f"facts (stored {100 * injection['false_fact_stored_rate']:.0f}%, used "
+            f"{100 * injection['false_fact_used_rate']:.0f}%); success rate "
+            f"{100 * injection['success_rate']:.0f}%."
+        )
+    evidence = summary.get("evidence")
+    if evidence and evidence.get("recall") is not None:
+        notes.append(
+            f"Evidence recall of the reader's context: {100 * evidence['recall']:.1f}% over "
+            f"{evidence['n_with_evidence']} questions ({evidence['n_without_evidence']} without "
+            "evidence, counted apart)."
+        )
+    if summary.get("n_failures"):
+        notes.append(f"{summary['n_failures']} failures (see results.json `failures`).")
+    return [""] + [f"- {n}" for n in notes] if notes else []
 
 
 def plot_categories(results: dict[str, Any], path: Path, naming: Naming = "locomo") -> bool:
@@ -123,7 +224,7 @@ def plot_categories(results: dict[str, Any], path: Path, naming: Naming = "locom
     axes.set_ylabel("score (%)")
     axes.set_ylim(0, 100)
     axes.legend(fontsize=8)
-    axes.set_title(f"{results['config']['manager']} + {results['config']['answerer']}")
+    axes.set_title(results["title"][:90])
     figure.tight_layout()
     tmp = path.with_suffix(".tmp.png")
     figure.savefig(tmp, dpi=100)

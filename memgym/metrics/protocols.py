@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from memgym.data.schema import Question
@@ -90,3 +91,23 @@ def get_protocol(name: str) -> ScoringProtocol:
     if name not in PROTOCOLS:
         raise ValueError(f"unknown protocol {name!r}; expected one of {', '.join(PROTOCOLS)}")
     return PROTOCOLS[name]
+
+
+def evaluation_protocol(name: str) -> ScoringProtocol:
+    """The protocol `name` with every lexical metric (they are cheap; tables show them all)."""
+    return dataclasses.replace(get_protocol(name), metrics=tuple(METRICS))
+
+
+def judges_for(protocol: ScoringProtocol, criteria: Sequence[str]) -> dict[str, Judge]:
+    """The judges to run, by score name: the protocol's judge as `judge` and, for Mem0's
+    judge, its strict variant as `judge_strict` (when "strict" is in `criteria`)."""
+    if protocol.judge is None or not criteria:
+        return {}
+    if not isinstance(protocol.judge, Mem0Judge):
+        return {"judge": protocol.judge}
+    judges: dict[str, Judge] = {}
+    if "lenient" in criteria:
+        judges["judge"] = Mem0Judge("lenient")
+    if "strict" in criteria:
+        judges["judge_strict"] = Mem0Judge("strict")
+    return judges

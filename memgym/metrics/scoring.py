@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from memgym.agents.redaction import redact
 from memgym.data.problems import ProblemLog
 from memgym.data.schema import Dataset, Question
 from memgym.metrics.aggregate import aggregate
-from memgym.metrics.judge import ChatClient, judge_answer
+from memgym.metrics.judge import ChatClient, Judge, judge_answer
 from memgym.metrics.protocols import METRICS, ScoringProtocol
 
 
@@ -19,8 +20,10 @@ def score_question(
     question: Question,
     prediction: str,
     judge_client: ChatClient | None = None,
+    judges: Mapping[str, Judge] | None = None,
 ) -> dict[str, Any]:
-    """One result row: the question, the prediction and every metric of the protocol."""
+    """One result row: the question, the prediction and every metric of the protocol; with a
+    judge client, each of `judges` (default: the protocol's judge, as "judge") too."""
     scores = {name: METRICS[name](prediction, question) for name in protocol.metrics}
     row: dict[str, Any] = {
         "question_id": question.id,
@@ -32,9 +35,14 @@ def score_question(
         "prediction": prediction,
         "scores": scores,
     }
-    if protocol.judge is not None and judge_client is not None:
+    if judge_client is None:
+        return row
+    if judges is None:
+        judges = {} if protocol.judge is None else {"judge": protocol.judge}
+    details = {}
+    for name, judge in judges.items():
         verdict = judge_answer(
-            protocol.judge,
+            judge,
             judge_client,
             question.text,
             # Never the adversarial answer: it is the trap, not the gold.
@@ -42,13 +50,15 @@ def score_question(
             prediction,
             protocol.judge_category(question),
         )
-        scores["judge"] = verdict.score
-        row["judge"] = {
+        scores[name] = verdict.score
+        details[name] = {
             "correct": verdict.correct,
-            "raw": verdict.raw,
+            "raw": redact(verdict.raw),
             "reasoning": verdict.reasoning,
             "error": verdict.error,
         }
+    if details:
+        row["judges"] = details
     return row
 
 
@@ -76,7 +86,9 @@ def score_predictions(
         metrics.append("judge")
     summary = aggregate(rows, metrics)
     summary["n_missing"] = len(missing)
-    summary["judge_failures"] = sum(1 for r in rows if r.get("judge", {}).get("correct", 0) is None)
+    summary["judge_failures"] = sum(
+        verdict["correct"] is None for r in rows for verdict in r.get("judges", {}).values()
+    )
     return {
         "protocol": protocol.describe(),
         "dataset": dataset.fingerprint(),
@@ -87,10 +99,16 @@ def score_predictions(
     }
 
 
-def read_predictions(path: Path) -> dict[str, str]:
-    """Read a JSONL of `{"question_id", "prediction"}`; DatasetError names the line and field."""
+PREDICTIONS_HEADER = "memgym.predictions"
+
+
+def read_predictions(path: Path) -> tuple[dict[str, str], dict[str, Any] | None]:
+    """A JSONL of `{"question_id", "prediction"}` and its header line, if it has one (files
+    written by `memgym eval` name their dataset in `{"format": "memgym.predictions", ...}`);
+    DatasetError names the line and field of anything else."""
     log = ProblemLog(str(path))
     predictions: dict[str, str] = {}
+    header: dict[str, Any] | None = None
     with path.open("rb") as f:
         for n, line in enumerate(f, start=1):
             if not line.strip():
@@ -100,6 +118,9 @@ def read_predictions(path: Path) -> dict[str, str]:
                 obj = json.loads(line)
             except (ValueError, RecursionError) as exc:  # bad UTF-8 and deep nesting included
                 log.fail(record, None, f"invalid JSON: {getattr(exc, 'msg', type(exc).__name__)}")
+                continue
+            if n == 1 and isinstance(obj, dict) and obj.get("format") == PREDICTIONS_HEADER:
+                header = obj
                 continue
             if log.check_type(obj, (dict,), record, "<root>") is None:
                 continue
@@ -111,4 +132,4 @@ def read_predictions(path: Path) -> dict[str, str]:
                 log.fail(record, "question_id", f"duplicate prediction for {qid!r}")
             predictions[qid] = str(prediction)
     log.raise_if_any(strict=True)  # a submission is scored exactly as written, or not at all
-    return predictions
+    return predictions, header

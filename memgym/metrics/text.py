@@ -7,6 +7,8 @@ import string
 from collections import defaultdict
 from functools import lru_cache
 
+from memgym.retrieval.tokenizer import tokenize
+
 _PUNCTUATION = frozenset(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _ARTICLES_AND = re.compile(r"\b(a|an|the|and)\b")
@@ -38,6 +40,16 @@ def _stemmer():  # type: ignore[no-untyped-def]
 def porter_stem(token: str) -> str:
     """NLTK's PorterStemmer (default mode), cached: answers repeat the same words a lot."""
     return str(_stemmer().stem(token))
+
+
+def content_stems(text: str) -> set[str]:
+    """Stemmed content words (retrieval stop words dropped): the unit of overlap tests."""
+    return {porter_stem(t) for t in tokenize(text)}
+
+
+def overlap(a: set[str], b: set[str]) -> float:
+    """Overlap coefficient |a & b| / min(|a|, |b|); 0 when either is empty."""
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
 def locomo_tokens(text: str) -> list[str]:

@@ -1,8 +1,14 @@
-"""Content-addressed embedding cache: a text is embedded once per model, ever.
+"""Content-addressed embedding cache: a text is embedded once per model, ever, across processes.
 
-Keys are sha1 of the text. The optional folder (one per model name) holds `keys.json` and the
-`vectors-<hash>.npy` it names (float32, memory-mapped on load, never unpickled). The vectors are
-written first and `keys.json` last, atomically, so a crash never pairs keys with wrong rows.
+Keys are sha1 of the text. On disk (one folder per model name) the cache is a set of
+immutable shards: `shard-<hash>.npy` (float32 rows, memory-mapped on load, never unpickled)
+and `shard-<hash>.json` (the keys of those rows), the vectors written first and the keys last,
+each atomically. Processes that share the folder (AsyncVectorEnv workers, leaderboard workers)
+only ever add shards, so none can point another at a missing file; a shard whose vectors are
+gone or do not match is skipped and the texts are embedded again. `save` writes only the rows
+not yet on disk, and replaces them in memory by views of the new shard, so a long-running
+process holds no more than its unsaved rows. Past MAX_SHARDS, a save merges the shards into
+one; a process still reading an old shard keeps its open map.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +24,9 @@ import numpy as np
 
 from memgym.io import atomic_write_bytes
 from memgym.retrieval.embedders import Embedder
+
+MAX_SHARDS = 32
+_SHARD = re.compile(r"^shard-[0-9a-f]{16}\.json$")
 
 
 def text_key(text: str) -> str:
@@ -30,29 +40,31 @@ class EmbeddingCache:
     def __init__(self, embedder: Embedder, folder: Path | None = None) -> None:
         self.embedder = embedder
         self.folder = None if folder is None else Path(folder) / _safe(embedder.name)
-        self._vectors: dict[str, np.ndarray] = {}
-        self._persisted: set[str] = set()
+        self._rows: dict[str, np.ndarray] = {}
+        self._unsaved: dict[str, np.ndarray] = {}
+        self._shards: set[str] = set()
         self.n_embedded = 0
-        if self.folder is not None and (self.folder / "keys.json").exists():
-            self._load()
+        self.skipped_shards: list[str] = []
+        self._refresh()
 
     @property
     def dim(self) -> int:
         return self.embedder.dim
 
     def __len__(self) -> int:
-        return len(self._vectors)
+        return len(self._rows)
 
     def __contains__(self, text: str) -> bool:
-        return text_key(text) in self._vectors
+        return text_key(text) in self._rows
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """Rows for `texts` in order, embedding the unseen ones in one batch."""
+        """Rows for `texts` in order, embedding the unseen ones in one batch (after looking for
+        them in shards other processes wrote since)."""
         keys = [text_key(t) for t in texts]
-        missing: dict[str, str] = {}
-        for key, text in zip(keys, texts, strict=True):
-            if key not in self._vectors and key not in missing:
-                missing[key] = text
+        missing = self._missing(keys, texts)
+        if missing:
+            self._refresh()
+            missing = self._missing(keys, texts)
         if missing:
             fresh = self.embedder.embed(list(missing.values()))
             if fresh.shape != (len(missing), self.dim):
@@ -62,46 +74,88 @@ class EmbeddingCache:
                 )
             self.n_embedded += len(missing)
             for key, row in zip(missing, fresh, strict=True):
-                self._vectors[key] = row
+                self._rows[key] = self._unsaved[key] = row
         if not keys:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._vectors[k] for k in keys])
+        return np.stack([self._rows[k] for k in keys])
+
+    def _missing(self, keys: Sequence[str], texts: Sequence[str]) -> dict[str, str]:
+        missing: dict[str, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key not in self._rows and key not in missing:
+                missing[key] = text
+        return missing
 
     def vector(self, text: str) -> np.ndarray:
         """One text's row."""
-        key = text_key(text)
-        row = self._vectors.get(key)
+        row = self._rows.get(text_key(text))
         return row if row is not None else self.vectors([text])[0]
 
     def save(self) -> None:
-        """Write every cached vector to the folder (no-op without a folder)."""
-        if self.folder is None or set(self._vectors) == self._persisted:
+        """Write the rows not yet on disk as one new shard (no-op without a folder)."""
+        if self.folder is None or not self._unsaved:
             return
-        keys = list(self._vectors)
-        matrix = np.stack([self._vectors[k] for k in keys]).astype(np.float32)
-        buffer = io.BytesIO()
-        np.save(buffer, matrix, allow_pickle=False)
-        data = buffer.getvalue()
-        vectors_name = f"vectors-{hashlib.sha1(data).hexdigest()[:16]}.npy"
-        atomic_write_bytes(self.folder / vectors_name, data)
-        meta = {"model": self.embedder.name, "dim": self.dim, "vectors": vectors_name, "keys": keys}
-        atomic_write_bytes(self.folder / "keys.json", json.dumps(meta).encode("utf-8"))
-        for old in self.folder.glob("vectors-*.npy"):
-            if old.name != vectors_name:
-                old.unlink(missing_ok=True)
-        self._persisted = set(keys)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        keys = list(self._unsaved)
+        name = self._write_shard(keys, np.stack([self._unsaved[k] for k in keys]))
+        self._unsaved.clear()
+        self._map_shard(name)
+        if len(self._shards) > MAX_SHARDS:
+            self._compact()
 
-    def _load(self) -> None:
+    def _write_shard(self, keys: list[str], matrix: np.ndarray) -> str:
         assert self.folder is not None
-        meta = json.loads((self.folder / "keys.json").read_text())
-        matrix = np.load(self.folder / meta["vectors"], mmap_mode="r", allow_pickle=False)
-        if meta.get("dim") != self.dim or matrix.shape != (len(meta["keys"]), self.dim):
+        buffer = io.BytesIO()
+        np.save(buffer, matrix.astype(np.float32), allow_pickle=False)
+        data = buffer.getvalue()
+        name = f"shard-{hashlib.sha1(data + ''.join(keys).encode()).hexdigest()[:16]}"
+        atomic_write_bytes(self.folder / f"{name}.npy", data)
+        meta = {"model": self.embedder.name, "dim": self.dim, "keys": keys}
+        atomic_write_bytes(self.folder / f"{name}.json", json.dumps(meta).encode("utf-8"))
+        return name
+
+    def _refresh(self) -> None:
+        """Map every shard on disk not mapped yet; skip (and report) unusable ones."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for path in sorted(self.folder.glob("shard-*.json")):
+            if _SHARD.match(path.name) and path.stem not in self._shards:
+                self._map_shard(path.stem)
+
+    def _map_shard(self, name: str) -> None:
+        assert self.folder is not None
+        try:
+            meta = json.loads((self.folder / f"{name}.json").read_text(encoding="utf-8"))
+            matrix = np.load(self.folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as exc:  # deleted by a compaction, or cut short
+            self.skipped_shards.append(f"{name}: {type(exc).__name__}")
+            return
+        keys = meta.get("keys")
+        if meta.get("dim") != self.dim or not isinstance(keys, list):
             raise ValueError(
                 f"embedding cache {self.folder} does not match model {self.embedder.name!r} "
-                f"(dim {self.dim}): keys {len(meta['keys'])}, vectors {matrix.shape}"
+                f"(dim {self.dim}): shard {name} has dim {meta.get('dim')}"
             )
-        self._vectors = dict(zip(meta["keys"], matrix, strict=True))
-        self._persisted = set(self._vectors)
+        if matrix.shape != (len(keys), self.dim):
+            self.skipped_shards.append(f"{name}: {matrix.shape} rows for {len(keys)} keys")
+            return
+        for key, row in zip(keys, matrix, strict=True):
+            if key not in self._unsaved:
+                self._rows[key] = row
+        self._shards.add(name)
+
+    def _compact(self) -> None:
+        """Merge every shard into one: write the merged shard, then drop the old ones (keys
+        file first, so no process ever reads keys without their vectors)."""
+        assert self.folder is not None
+        keys = list(self._rows)
+        old = set(self._shards)
+        name = self._write_shard(keys, np.stack([self._rows[k] for k in keys]))
+        for stale in old - {name}:
+            (self.folder / f"{stale}.json").unlink(missing_ok=True)
+            (self.folder / f"{stale}.npy").unlink(missing_ok=True)
+        self._shards = set()
+        self._map_shard(name)
 
 
 def _safe(name: str) -> str:

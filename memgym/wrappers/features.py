@@ -10,9 +10,10 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from memgym.agents.offline import content_stems, merge_texts, overlap
+from memgym.agents.offline import merge_texts
 from memgym.envs.memory_manager import MemoryManagerEnv
 from memgym.memory.operations import Op
+from memgym.metrics.text import content_stems, overlap
 from memgym.retrieval.embedders import HashingEmbedder
 
 

@@ -1,0 +1,112 @@
+"""The results folder of a run: one writer at a time, a manifest naming the configuration,
+one atomically written file per finished conversation, resumable after any interruption."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from memgym.io import atomic_write_json
+
+MANIFEST = "manifest.json"
+
+
+class ConfigMismatchError(RuntimeError):
+    """The output folder holds results of a different configuration."""
+
+
+class RunFolderError(RuntimeError):
+    """The output folder cannot be used (not a folder, locked by another run, corrupt)."""
+
+
+class RunFolder:
+    """`out/` while a run holds its lock: `manifest.json`, `conversations/*.json`, results."""
+
+    def __init__(self, out: Path) -> None:
+        if out.exists() and not out.is_dir():
+            raise RunFolderError(f"--out {out} is a file, not a folder")
+        self.out = out
+        self._lock: IO[str] | None = None
+
+    def __enter__(self) -> RunFolder:
+        self.out.mkdir(parents=True, exist_ok=True)
+        handle = (self.out / ".lock").open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            handle.close()
+            raise RunFolderError(
+                f"another memgym eval (pid {holder}) is writing {self.out}; wait for it or "
+                "choose another --out"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock = handle
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+    def conversation_path(self, conversation_id: str) -> Path:
+        """A file name no other conversation id maps to (`conv/7` and `conv_7` differ)."""
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in conversation_id)
+        digest = hashlib.sha256(conversation_id.encode("utf-8")).hexdigest()[:10]
+        return self.out / "conversations" / f"{safe[:80]}-{digest}.json"
+
+    def check(self, fingerprint: str, restart: bool) -> None:
+        """Refuse to mix configurations in one folder; `restart` discards earlier results."""
+        manifest = self.out / MANIFEST
+        if restart:
+            manifest.unlink(missing_ok=True)
+            for old in (self.out / "conversations").glob("*.json"):
+                old.unlink()
+            return
+        if not manifest.exists():
+            return
+        try:
+            previous = json.loads(manifest.read_text(encoding="utf-8"))["fingerprint"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RunFolderError(
+                f"{manifest} is corrupt ({type(exc).__name__}); use --restart to start over"
+            ) from exc
+        if previous != fingerprint:
+            raise ConfigMismatchError(
+                f"{self.out} holds results of another configuration or dataset "
+                f"({previous} != {fingerprint}); use --restart to start over"
+            )
+
+    def write_manifest(self, fingerprint: str, config: dict[str, Any]) -> None:
+        """Written with the first result, so a run that fails before any leaves no manifest."""
+        manifest = self.out / MANIFEST
+        if not manifest.exists():
+            atomic_write_json(manifest, {"fingerprint": fingerprint, "config": config})
+
+    def done(self, conversation_id: str) -> dict[str, Any] | None:
+        """The saved result of a conversation, or None (a corrupt file is redone, with a note)."""
+        path = self.conversation_path(conversation_id)
+        if not path.exists():
+            return None
+        try:
+            result: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            if result.get("conversation_id") != conversation_id:
+                raise ValueError("it holds another conversation")
+            return result
+        except (ValueError, UnicodeDecodeError) as exc:
+            print(f"memgym: {path} is unreadable ({exc}); evaluating it again", file=sys.stderr)
+            path.unlink()
+            return None
+
+    def save(self, result: dict[str, Any]) -> None:
+        atomic_write_json(self.conversation_path(result["conversation_id"]), result)

@@ -1,0 +1,156 @@
+"""What a new user meets first: mistakes are caught before anything is written, long work shows
+progress on a terminal and stays quiet elsewhere, scores say what they matched."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+
+import memgym
+from memgym.cli import main
+
+FAST = ["--retriever", "bm25", "--no-progress"]
+
+
+def test_a_typo_is_refused_before_the_output_folder_is_touched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert main(["eval", "--manager", "heurstic", *FAST, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "unknown manager 'heurstic'" in err
+    assert "add_all, noop, heuristic" in err
+    assert not out.exists()
+    assert main(["eval", "--manager", "heuristic", *FAST, "--out", str(out)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--answerer", "llm"], "--answerer llm needs a model: --base-url URL --model NAME"),
+        (["--base-url", "http://127.0.0.1:9/v1"], "--base-url needs --model"),
+        (["--answerer", "nope:thing"], "cannot import 'nope'"),
+        (["--split", "val", "--data", "missing.json"], "no such file or folder"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", *args, *FAST, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and err.count("\n") == 0
+    assert not (tmp_path / "o" / "manifest.json").exists()
+
+
+def test_own_agents_resolve_from_the_current_folder_and_wrong_objects_name_the_gap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "my_agents.py").write_text(
+        "from memgym.agents import AddAllManager\n"
+        "class Mine(AddAllManager):\n    name = 'mine'\n"
+        "class Broken:\n    name = 'broken'\n    def decide(self, fact, memories): ...\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["eval", "--manager", "my_agents:Mine", *FAST, "--out", "ok"]) == 0
+    assert json.loads(Path("ok/results.json").read_text())["agents"]["manager"]["name"] == "mine"
+    assert main(["eval", "--manager", "my_agents:Broken", *FAST, "--out", "bad"]) == 2
+    assert (
+        "my_agents:Broken is not a MemoryManager: it has no decide_batch" in capsys.readouterr().err
+    )
+
+
+def test_score_reads_the_dataset_from_the_predictions_file_and_reports_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", *FAST, "--out", str(tmp_path / "run")]) == 0
+    predictions = tmp_path / "run" / "predictions.jsonl"
+    capsys.readouterr()
+    assert main(["score", "--predictions", str(predictions)]) == 0
+    captured = capsys.readouterr()
+    assert "protocol memory_r1" in captured.out
+    assert "31 of 31 predictions match questions" in captured.err
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text('{"question_id": "conv-42/q1", "prediction": "x"}\n')
+    assert main(["score", "--predictions", str(bare)]) == 2
+    assert "give --dataset" in capsys.readouterr().err
+    assert main(["score", "--predictions", str(bare), "--dataset", "locomo"]) == 1
+    err = capsys.readouterr().err
+    assert "0 of 1 predictions match" in err and "1 unknown ids" in err
+    assert "31 questions without a prediction" in err
+
+
+def test_a_bare_make_trains_on_the_train_split_and_says_so() -> None:
+    with pytest.warns(UserWarning, match="split 'train'"):
+        memgym.envs.common._WARNED.discard("sample")
+        env = gym.make("MemoryManagerEnv-v0", retriever="bm25")
+    assert env.unwrapped.dataset.split == "train"  # type: ignore[attr-defined]
+    assert [c.id for c in env.unwrapped.dataset.conversations] == ["sample-1"]  # type: ignore[attr-defined]
+
+
+def test_version_and_typed_package(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert (
+        exit_info.value.code == 0
+        and capsys.readouterr().out.strip() == f"memgym {memgym.__version__}"
+    )
+    assert (Path(memgym.__file__).parent / "py.typed").exists()
+
+
+def test_render_shows_the_pending_fact_and_what_is_shown_with_it() -> None:
+    env = gym.make("MemoryManagerEnv-v0", retriever="bm25", render_mode="ansi")
+    env.reset(seed=0)
+    text = env.render()
+    assert "pending fact (Andrew): Andrew adopted a golden retriever named Buddy." in text
+    assert "shown memories: none (the bank is empty)" in text
+    _, _, _, _, info = env.step({"op": 1, "target": 0, "text": "x"})
+    assert info["invalid_action"] == "UPDATE needs a target slot, but no memory is shown"
+
+
+def _eval_output(tmp_path: Path, tty: bool) -> str:
+    command = [
+        sys.executable,
+        "-m",
+        "memgym",
+        "eval",
+        "--retriever",
+        "bm25",
+        "--out",
+        str(tmp_path),
+    ]
+    if not tty:
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        return done.stderr
+    leader, follower = pty.openpty()
+    # A terminal of 24 x 100 characters (a fresh pseudo-terminal reports zero columns).
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    process = subprocess.Popen(command, stdout=follower, stderr=follower, stdin=follower)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert process.wait() == 0
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_shows_on_a_terminal_and_stays_out_of_logs(tmp_path: Path) -> None:
+    assert "step/s" not in _eval_output(tmp_path / "piped", tty=False)
+    shown = _eval_output(tmp_path / "terminal", tty=True)
+    assert "step" in shown and "100%" in shown
