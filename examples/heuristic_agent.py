@@ -35,7 +35,8 @@ def main() -> None:
             _, _, done, _, info = env.step(decision)
         print(env.render())
         print(
-            f"{conversation.id}: support score {info['episode_score']:.3f}, operations {info['op_counts']}\n"
+            f"{conversation.id}: ORACLE support score {info['episode_score']:.3f} (the reward "
+            f"proxy), operations {info['op_counts']}\n"
         )
 
 

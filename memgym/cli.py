@@ -170,7 +170,12 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     )
     model.add_argument("--timeout", type=float, default=60.0, help="deadline per call (s)")
     model.add_argument("--max-retries", type=int, default=3)
-    model.add_argument("--concurrency", type=int, default=8, help="calls in flight")
+    model.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        help="calls in flight to the endpoint; conversations run in that many threads",
+    )
     judge = p.add_argument_group("judge")
     judge.add_argument("--judge", action="store_true", help="also score with an LLM judge")
     judge.add_argument("--judge-base-url", default=None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,14 +43,16 @@ def default_cache_dir() -> Path:
 
 
 _CACHES: dict[tuple[str, str | None], EmbeddingCache] = {}
+_CACHES_LOCK = threading.Lock()
 
 
 def shared_embedding_cache(embedder: str, folder: Path | None = None) -> EmbeddingCache:
     """One cache per (embedder, folder) per process, so the model loads and embeds once."""
     key = (embedder, None if folder is None else str(folder))
-    if key not in _CACHES:
-        _CACHES[key] = EmbeddingCache(make_embedder(embedder), folder)
-    return _CACHES[key]
+    with _CACHES_LOCK:
+        if key not in _CACHES:
+            _CACHES[key] = EmbeddingCache(make_embedder(embedder), folder)
+        return _CACHES[key]
 
 
 def embedding_cache_for(

@@ -45,9 +45,21 @@ def _handler(state: ServerState) -> type[http.server.BaseHTTPRequestHandler]:
                 state.headers.append(dict(self.headers))
                 state.in_flight += 1
                 state.max_in_flight = max(state.max_in_flight, state.in_flight)
+            self._in_flight = True
             try:
                 self._respond(body, state.next_behaviour())
             finally:
+                self._leave()
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            # A request stops counting as in flight before its reply leaves: once the client
+            # has the reply it may send the next one before this thread runs again.
+            self._leave()
+            super().send_response(code, message)
+
+        def _leave(self) -> None:
+            if getattr(self, "_in_flight", False):
+                self._in_flight = False
                 with state.lock:
                     state.in_flight -= 1
 
@@ -82,23 +94,29 @@ def _handler(state: ServerState) -> type[http.server.BaseHTTPRequestHandler]:
                 self.end_headers()
                 return
             content = "[" * 1000 if behaviour == "deep" else state.reply(body)
-            payload = (
-                b"<html>not json"
-                if behaviour == "garbage"
-                else json.dumps(
-                    {"choices": [{"message": {"role": "assistant", "content": content}}]}
-                ).encode()
-            )
+            if behaviour == "garbage":
+                self._send(b"<html>not json", "text/html")
+            elif body.get("stream"):
+                self._send(_stream(body, content), "text/event-stream")
+            else:
+                self._send(json.dumps(_completion(body, content)).encode(), "application/json")
+
+        def do_GET(self) -> None:  # /v1/models, which some clients ask first
+            models = {
+                "object": "list",
+                "data": [{"id": "fake", "object": "model", "owned_by": "x"}],
+            }
+            self._send(json.dumps(models).encode(), "application/json")
+
+        def _send(self, payload: bytes, content_type: str) -> None:
             self.send_response(200)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
 
         def _drip(self, body: dict[str, Any], interval: float) -> None:
-            payload = json.dumps(
-                {"choices": [{"message": {"role": "assistant", "content": state.reply(body)}}]}
-            ).encode()
+            payload = json.dumps(_completion(body, state.reply(body))).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -116,7 +134,61 @@ def _handler(state: ServerState) -> type[http.server.BaseHTTPRequestHandler]:
     return Handler
 
 
+USAGE = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+
+
+def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:
+    """A whole chat.completion object, as OpenAI's API returns it."""
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body.get("model", "fake"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": USAGE,
+    }
+
+
+def _stream(body: dict[str, Any], content: str) -> bytes:
+    """The same reply as server-sent events (`stream: true`)."""
+
+    def event(choices: list[dict[str, Any]], **extra: Any) -> bytes:
+        chunk = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": body.get("model", "fake"),
+            "choices": choices,
+            **extra,
+        }
+        return f"data: {json.dumps(chunk)}\n\n".encode()
+
+    events = [
+        event(
+            [
+                {
+                    "index": 0,
+                    "delta": {"role": "assistant", "content": content},
+                    "finish_reason": None,
+                }
+            ]
+        ),
+        event([{"index": 0, "delta": {}, "finish_reason": "stop"}]),
+    ]
+    if (body.get("stream_options") or {}).get("include_usage"):
+        events.append(event([], usage=USAGE))
+    return b"".join(events) + b"data: [DONE]\n\n"
+
+
 class _QuietServer(http.server.ThreadingHTTPServer):
+    request_queue_size = 256  # benchmarks open over a hundred connections at once
+
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # dropped connections are the point of some tests
 

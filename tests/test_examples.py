@@ -26,7 +26,7 @@ def test_random_agent() -> None:
 
 def test_heuristic_agent() -> None:
     out = _run(str(EXAMPLES / "heuristic_agent.py"), "--retriever", "bm25")
-    assert out.count("support score") == 4 and "bank[" in out
+    assert out.count("ORACLE support score") == 4 and "bank[" in out
 
 
 @pytest.mark.slow
@@ -34,5 +34,10 @@ def test_sb3_experiment_prints_the_held_out_returns_of_every_policy() -> None:
     pytest.importorskip("stable_baselines3")
     out = _run(str(EXAMPLES / "train_sb3_manager.py"), "--seeds", "1", "--timesteps", "256")
     summary = json.loads(out.strip().splitlines()[-1])
-    assert set(summary) == {"ppo", "random", "add_all", "noop", "heuristic"}
-    assert summary["noop"] == 0.0 and summary["add_all"] > summary["random"]
+    returns = summary["returns"]
+    assert set(returns) == {"ppo", "random", "add_all", "noop", "heuristic", "concat"}
+    # noop still scores what the reference bank of earlier turns answers; adding the window's
+    # facts can only help the oracle reader
+    assert 0.0 < returns["noop"]["mean"] < returns["add_all"]["mean"] <= 1.0
+    assert returns["add_all"]["mean"] > returns["random"]["mean"]
+    assert set(summary["ppo_beats"]) == {"random", "add_all", "noop", "heuristic", "concat"}

@@ -125,6 +125,22 @@ def test_two_runs_give_identical_numbers_and_workers_do_not_change_them(tmp_path
     assert a["agents"]["answerer"] == {"name": "oracle_support", "oracle": True}
 
 
+def test_an_eval_leaves_its_embeddings_on_disk_so_the_next_run_embeds_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memgym.data import load_dataset
+    from memgym.retrieval.embedders import make_embedder
+    from memgym.retrieval.embedding_cache import EmbeddingCache
+
+    monkeypatch.setenv("MEMGYM_CACHE_DIR", str(tmp_path / "cache"))
+    config = EvalConfig(memory=MemoryConfig(retriever="hybrid"))
+    run_eval(config, tmp_path / "run", progress=False)
+    reopened = EmbeddingCache(make_embedder("minilm"), tmp_path / "cache" / "embeddings")
+    conversations = load_dataset("locomo").conversations
+    texts = [t.text for c in conversations for t in (*c.facts, *c.questions)]
+    assert all(text in reopened for text in texts)
+
+
 def test_changed_config_refuses_to_mix_unless_restarted(tmp_path: Path) -> None:
     run_eval(
         EvalConfig(manager="add_all", answerer="oracle_support", memory=FAST),
@@ -344,6 +360,26 @@ def test_llm_agents_and_a_separate_judge_through_openai_compatible_endpoints(
     assert calls > 0
 
 
+def test_with_an_endpoint_conversations_run_at_once_up_to_its_concurrency_with_equal_results(
+    tmp_path: Path,
+) -> None:
+    from fake_llm_server import ServerState, fake_llm_server
+
+    def run(concurrency: int) -> tuple[dict[str, Any], int]:
+        state = ServerState(behaviours=["delay:0.02"], reply=_scripted_model)
+        with fake_llm_server(state) as url:
+            llm = LLMSettings(base_url=url, model="scripted", concurrency=concurrency)
+            config = EvalConfig(manager="llm", answerer="llm", memory=FAST, llm=llm)
+            results = run_eval(config, tmp_path / str(concurrency), progress=False)
+        return results, state.max_in_flight
+
+    sequential, one = run(1)
+    threaded, three = run(3)
+    assert one == 1 and 1 < three <= 3
+    assert threaded["summary"] == sequential["summary"]
+    assert threaded["conversations"] == sequential["conversations"]
+
+
 def test_the_judge_is_never_the_answerer_unless_asked_and_then_it_is_recorded(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -370,7 +406,11 @@ def test_endpoint_failures_are_recorded_not_scored_silently(tmp_path: Path) -> N
         )
         results = run_eval(config, tmp_path, progress=False)
     assert results["summary"]["n_failures"] == 31
-    assert all("HTTP 400" in f["error"] and f["stage"] == "answerer" for f in results["failures"])
+    assert all(f["stage"] == "answerer" for f in results["failures"])
+    # Refused calls, then (how many depends on timing) calls the circuit breaker spared.
+    errors = [f["error"] for f in results["failures"]]
+    assert all("HTTP 400" in e or "llm call failed: circuit_open" in e for e in errors)
+    assert any("HTTP 400" in e for e in errors)
     assert all(r["error"] for r in results["questions"])
 
 

@@ -6,10 +6,11 @@ server and hosted endpoints. Every call has a deadline covering connection and t
 unreadable replies are retried with exponential backoff, a server's `Retry-After` honoured up
 to `max_retry_after` and the call's own `timeout`; after `breaker` calls in a row fail, the
 endpoint is not called again for `cooldown` seconds (calls fail at once, kind "circuit_open"),
-so a dead endpoint costs a run seconds, not hours; a bounded pool keeps at most `concurrency`
-calls in flight. Replies can be cached (SQLite) under a key that includes the endpoint, the
-model and every sampling parameter; a reply the caller finds unusable is not cached. The API key
-is read from an environment variable, never printed, and masked in anything recorded.
+so a dead endpoint costs a run seconds, not hours; at most `concurrency` calls are in flight to
+one endpoint from one process, however many clients (conversations evaluated in threads) share
+it. Replies can be cached (SQLite) under a key that includes the endpoint, the model and every
+sampling parameter; a reply the caller finds unusable is not cached. The API key is read from
+an environment variable, never printed, and masked in anything recorded.
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ from memgym.agents.response_cache import ResponseCache, cache_key
 
 Messages = list[dict[str, str]]
 Usable = Callable[[str], bool]
+
+_SLOTS: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def endpoint_slots(base_url: str, concurrency: int) -> threading.BoundedSemaphore:
+    """The process-wide semaphore bounding calls in flight to `base_url` at `concurrency`."""
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault((base_url, concurrency), threading.BoundedSemaphore(concurrency))
 
 
 class LLMError(RuntimeError):
@@ -159,7 +169,7 @@ class OpenAICompatibleClient:
         self.concurrency = concurrency
         self.cache = ResponseCache(cache) if isinstance(cache, (str, Path)) else cache
         self.stats = ClientStats()
-        self._slots = threading.BoundedSemaphore(concurrency)
+        self._slots = endpoint_slots(self.base_url, concurrency)
         self._stats_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -172,7 +182,7 @@ class OpenAICompatibleClient:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._slots = threading.BoundedSemaphore(self.concurrency)
+        self._slots = endpoint_slots(self.base_url, self.concurrency)
         self._stats_lock = threading.Lock()
 
     def describe(self) -> dict[str, Any]:

@@ -9,14 +9,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from memgym.errors import Problem
 
+_FIELD_SETS: dict[frozenset[str], set[str]] = {}
+
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def model_post_init(self, context: Any, /) -> None:
+        # pydantic gives every instance its own set of the fields it was given (about 700
+        # bytes, more than a turn's own data); frozen records never change theirs, and records
+        # of one kind give the same few fields, so they share one set. A copy gets its own.
+        fields = self.__pydantic_fields_set__
+        object.__setattr__(
+            self, "__pydantic_fields_set__", _FIELD_SETS.setdefault(frozenset(fields), fields)
+        )
 
 
 class Turn(_Record):

@@ -114,8 +114,7 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
 
     ## Version History
 
-    - v0: initial version; per-question training tuples, one action path, token-budgeted
-      reader context, `counterfactual` schedule, `oracle_support` (was `support`).
+    - v0: per-question tuples, one action path, token-budgeted reader, counterfactual credit.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}  # noqa: RUF012 (Gymnasium declares it so)
@@ -260,10 +259,12 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
             "bank_size": len(memory.bank),
             "oracle": self.reader.oracle,
         }
-        return self._observe(), info
+        return self.observation(), info
 
-    def _observe(self) -> dict[str, Any]:
-        assert self._episode is not None and self._memory is not None
+    def observation(self) -> dict[str, Any]:
+        """The observation of the current step (what reset or the last step returned)."""
+        if self._episode is None or self._memory is None:
+            raise RuntimeError("call reset() before observation()")
         facts = self._episode.facts
         if self._progress.cursor < len(facts):
             fact = facts[self._progress.cursor]
@@ -324,7 +325,7 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
         if terminated:
             info.update(self.rewards.final(memory, episode))
             info.update(op_counts=dict(progress.op_counts), invalid_actions=progress.invalid_count)
-        return self._observe(), reward, terminated, False, info
+        return self.observation(), reward, terminated, False, info
 
     def get_state(self) -> dict[str, Any]:
         """The exact continuation state as JSON-serialisable data (bank, cursor, RNG, rewards)."""
@@ -370,7 +371,7 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
         self._progress = loaded.progress
         self.rewards.reset(loaded.potential, loaded.boundary_potential)
         self.np_random.bit_generator.state = loaded.rng_state
-        return self._observe()
+        return self.observation()
 
     def _started(self) -> bool:
         return self._memory is not None

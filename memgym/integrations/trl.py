@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from memgym.agents.prompts import manager_messages
 from memgym.envs.memory_manager import MemoryManagerEnv
+from memgym.integrations.defaults import TEXT_ENV_KWARGS
 from memgym.memory.operations import Op
 from memgym.wrappers.observation_views import fact_of, memories_of
 
-DEFAULT_ENV_KWARGS: dict[str, Any] = {"episode": "window", "reward_schedule": "step"}
+DEFAULT_ENV_KWARGS: dict[str, Any] = TEXT_ENV_KWARGS
 
 
 INSTRUCTIONS = (
@@ -47,15 +49,12 @@ def episode_rows(**env_kwargs: Any) -> list[dict[str, Any]]:
 
 
 def _describe(observation: dict[str, Any]) -> str:
-    """The memories shown and the new fact, as the tool response text."""
+    """The memories shown and the new fact, as the manager prompt's user turn renders them
+    (memory text delimited and neutralised), as the tool response text."""
     if not observation["fact"]:
         return "The conversation has ended; no memory operation is needed."
-    memories = "\n".join(f"[{m.slot}] {m.text}" for m in memories_of(observation)) or "(none)"
-    fact = fact_of(observation)
-    return (
-        f"\n<memories>\n{memories}\n</memories>\n"
-        f"<new_fact speaker={fact.speaker!r}>\n{fact.text}\n</new_fact>"
-    )
+    user = manager_messages(fact_of(observation), memories_of(observation))[1]["content"]
+    return f"\n{user}"
 
 
 class MemoryToolEnvironment:

@@ -112,6 +112,8 @@ def evaluate_conversation(
         chunk = [*questions, *probes][start : start + ANSWER_CHUNK]
         answered += memory.answer(agents.answerer, chunk)
         tick("questions", len(chunk))
+    if memory.cache is not None:  # later runs and other workers never embed these texts again
+        memory.cache.save()
     answer_usage = usage.take()
     judges = judges_for(protocol, config.judge.criteria if config.judge else ())
     judge_usage = _Usage(agents.judge_client)

@@ -1,5 +1,7 @@
 """Run an evaluation: validate it, then one job per conversation, each written atomically,
-resumable, in parallel processes (or on Ray), with one progress bar.
+resumable, in parallel processes (or on Ray), with one progress bar. With an LLM endpoint,
+conversations also run in threads, up to the endpoint's `concurrency`: the run then waits on
+the server, not on this machine's cores.
 
 Everything that can be checked is checked before the output folder is touched: the agents
 resolve, the models they need are given, the judge is a separate model (or the reuse of the
@@ -12,7 +14,14 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from pathlib import Path
 from typing import Any
 
@@ -124,12 +133,17 @@ def run_eval(
             file=sys.stderr,
             dynamic_ncols=True,
         )
-        run = backend or _local(workers, bar)
+        # Local sequential runs tick per fact and question; other backends report whole
+        # conversations: either way the bar ends each conversation at its full count.
+        ticked: dict[str, int] = {}
+        run = backend or _local(workers, _threads(config), bar, ticked)
+        work = {c.id: _work(c, config) for c in pending}
         with bar:
             for conversation_id, result in run(config, pending, llm_cache):
                 folder.write_manifest(fingerprint, config.to_dict())
                 folder.save(result)
                 done[conversation_id] = result
+                bar.update(work[conversation_id] - ticked.get(conversation_id, 0))
                 bar.set_postfix_str(f"{conversation_id} done", refresh=False)
         per_conversation = [done[c.id] for c in dataset.conversations]
         protocol = evaluation_protocol(config.protocol)
@@ -164,28 +178,45 @@ def _work(conversation: Conversation, config: EvalConfig) -> int:
     return facts + config.inject + len(conversation.questions)
 
 
-def _local(workers: int, bar: tqdm[Any]) -> Backend:
+def _threads(config: EvalConfig) -> int:
+    """Conversations at once in one process: an endpoint's concurrency, else one."""
+    llm = config.llm
+    return llm.concurrency if llm is not None and llm.base_url else 1
+
+
+def _local(workers: int, threads: int, bar: tqdm[Any], ticked: dict[str, int]) -> Backend:
     def run(
         config: EvalConfig, pending: list[Conversation], llm_cache: str | None
     ) -> Iterator[tuple[str, dict[str, Any]]]:
-        if workers <= 1 or len(pending) <= 1:
+        def tick_for(conversation_id: str) -> Callable[[str, int], None]:
+            def tick(phase: str, n: int) -> None:
+                ticked[conversation_id] = ticked.get(conversation_id, 0) + n
+                bar.update(n)
+
+            return tick
+
+        if len(pending) <= 1 or (workers <= 1 and threads <= 1):
             for conversation in pending:
                 bar.set_postfix_str(conversation.id, refresh=False)
-                result = evaluate_conversation(
-                    config, conversation, llm_cache, lambda phase, n: bar.update(n)
-                )
-                yield conversation.id, result
+                tick = tick_for(conversation.id)
+                yield conversation.id, evaluate_conversation(config, conversation, llm_cache, tick)
             return
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        pool: Executor
+        jobs: list[tuple[Conversation, tuple[Any, ...]]]
+        if workers > 1:  # processes report whole conversations
+            pool = ProcessPoolExecutor(max_workers=workers)
+            jobs = [(c, (config, c, llm_cache)) for c in pending]
+        else:
+            pool = ThreadPoolExecutor(max_workers=min(threads, len(pending)))
+            jobs = [(c, (config, c, llm_cache, tick_for(c.id))) for c in pending]
+        with pool:
             futures: dict[Future[dict[str, Any]], Conversation] = {
-                pool.submit(evaluate_conversation, config, c, llm_cache): c for c in pending
+                pool.submit(evaluate_conversation, *arguments): c for c, arguments in jobs
             }
             while futures:
                 finished, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    conversation = futures.pop(future)
-                    bar.update(_work(conversation, config))
-                    yield conversation.id, future.result()
+                    yield futures.pop(future).id, future.result()
 
     return run
 

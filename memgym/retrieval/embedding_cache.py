@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class EmbeddingCache:
         self._shards: set[str] = set()
         self.n_embedded = 0
         self.skipped_shards: list[str] = []
+        self._lock = threading.RLock()  # conversations evaluated in threads share one cache
         self._refresh()
 
     @property
@@ -61,23 +63,24 @@ class EmbeddingCache:
         """Rows for `texts` in order, embedding the unseen ones in one batch (after looking for
         them in shards other processes wrote since)."""
         keys = [text_key(t) for t in texts]
-        missing = self._missing(keys, texts)
-        if missing:
-            self._refresh()
+        with self._lock:
             missing = self._missing(keys, texts)
-        if missing:
-            fresh = self.embedder.embed(list(missing.values()))
-            if fresh.shape != (len(missing), self.dim):
-                raise ValueError(
-                    f"embedder {self.embedder.name!r} returned shape {fresh.shape}, "
-                    f"expected ({len(missing)}, {self.dim})"
-                )
-            self.n_embedded += len(missing)
-            for key, row in zip(missing, fresh, strict=True):
-                self._rows[key] = self._unsaved[key] = row
-        if not keys:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._rows[k] for k in keys])
+            if missing:
+                self._refresh()
+                missing = self._missing(keys, texts)
+            if missing:
+                fresh = self.embedder.embed(list(missing.values()))
+                if fresh.shape != (len(missing), self.dim):
+                    raise ValueError(
+                        f"embedder {self.embedder.name!r} returned shape {fresh.shape}, "
+                        f"expected ({len(missing)}, {self.dim})"
+                    )
+                self.n_embedded += len(missing)
+                for key, row in zip(missing, fresh, strict=True):
+                    self._rows[key] = self._unsaved[key] = row
+            if not keys:
+                return np.zeros((0, self.dim), dtype=np.float32)
+            return np.stack([self._rows[k] for k in keys])
 
     def _missing(self, keys: Sequence[str], texts: Sequence[str]) -> dict[str, str]:
         missing: dict[str, str] = {}
@@ -93,15 +96,16 @@ class EmbeddingCache:
 
     def save(self) -> None:
         """Write the rows not yet on disk as one new shard (no-op without a folder)."""
-        if self.folder is None or not self._unsaved:
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        keys = list(self._unsaved)
-        name = self._write_shard(keys, np.stack([self._unsaved[k] for k in keys]))
-        self._unsaved.clear()
-        self._map_shard(name)
-        if len(self._shards) > MAX_SHARDS:
-            self._compact()
+        with self._lock:
+            if self.folder is None or not self._unsaved:
+                return
+            self.folder.mkdir(parents=True, exist_ok=True)
+            keys = list(self._unsaved)
+            name = self._write_shard(keys, np.stack([self._unsaved[k] for k in keys]))
+            self._unsaved.clear()
+            self._map_shard(name)
+            if len(self._shards) > MAX_SHARDS:
+                self._compact()
 
     def _write_shard(self, keys: list[str], matrix: np.ndarray) -> str:
         assert self.folder is not None

@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from memgym.actions import words
 from memgym.agents.offline import merge_texts
 from memgym.envs.memory_manager import MemoryManagerEnv
 from memgym.memory.operations import Op
@@ -79,8 +80,9 @@ class FeatureObservation(gym.ObservationWrapper[np.ndarray, Any, dict[str, Any]]
 
 class DiscreteOperation(gym.ActionWrapper[Any, np.ndarray, dict[str, Any]]):
     """`MultiDiscrete([4, k])` (operation, slot) for MemoryManagerEnv, texts filled in:
-    ADD stores the fact, UPDATE stores a merge of the slot's memory and the fact (both kept),
-    DELETE and NOOP need no text."""
+    ADD stores the fact; UPDATE stores a merge of the slot's memory and the fact (both kept)
+    when it fits the env's `max_memory_words`, and otherwise ADDs the fact (memories stay
+    short); DELETE and NOOP need no text."""
 
     def __init__(self, env: gym.Env[Any, Any]) -> None:
         super().__init__(env)
@@ -97,4 +99,6 @@ class DiscreteOperation(gym.ActionWrapper[Any, np.ndarray, dict[str, Any]]):
             text = fact.text
         elif op == Op.UPDATE and fact is not None and slot < len(visible):
             text = merge_texts(visible[slot].text, fact.text)
+            if words(text) > self.manager_env.config.max_memory_words:
+                op, text = Op.ADD, fact.text
         return {"op": op, "target": slot, "text": text}

@@ -15,7 +15,12 @@ from memgym.wrappers.text_action import TextAction
 
 def memory_manager_text(**kwargs: Any) -> gym.Env[Any, Any]:
     """MemoryManagerEnv-text-v0: prompt/messages in, completion out."""
-    return TextAction(ChatObservation(MemoryManagerEnv(**kwargs)))
+    return text_view(MemoryManagerEnv(**kwargs))
+
+
+def text_view(env: MemoryManagerEnv) -> gym.Env[Any, Any]:
+    """An existing MemoryManagerEnv (a fork, say) seen as MemoryManagerEnv-text-v0."""
+    return TextAction(ChatObservation(env))
 
 
 def answer_agent_text(**kwargs: Any) -> gym.Env[Any, Any]:
@@ -26,3 +31,11 @@ def answer_agent_text(**kwargs: Any) -> gym.Env[Any, Any]:
 def memory_manager_features(**kwargs: Any) -> gym.Env[Any, Any]:
     """MemoryManagerEnv-features-v0: float vector in, MultiDiscrete (op, slot) out."""
     return DiscreteOperation(FeatureObservation(MemoryManagerEnv(**kwargs)))
+
+
+def text_observation(view: gym.Env[Any, Any]) -> dict[str, Any]:
+    """The current observation of a `text_view` (after a fork, where no reset returned it)."""
+    chat = view.env  # type: ignore[attr-defined]  # TextAction wraps ChatObservation
+    base = view.unwrapped
+    assert isinstance(chat, ChatObservation) and isinstance(base, MemoryManagerEnv)
+    return chat.observation(base.observation())
