@@ -14,19 +14,22 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): setup.cfg pyproject.toml constraints-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install --quiet -c constraints-dev.txt -e '.[dev]'
+	$(BIN)/python -m pip install --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install -c constraints-dev.txt -e '.[dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-# The offline leaderboard on the bundled LoCoMo-format sample: heuristic manager, extractive reader.
+# The offline leaderboard on the bundled LoCoMo-format sample: heuristic manager, extractive
+# reader; the Markdown table, results.json and the HTML report in runs/demo.
 demo: $(STAMP)
 	$(BIN)/memgym eval --dataset locomo --manager heuristic --answerer extractive \
 		--out runs/demo --restart
+	$(BIN)/memgym report runs/demo --html runs/demo/report.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy memgym
@@ -36,8 +39,10 @@ browser:
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
 	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver)
 
+# The suite, then every README command that needs no network, GPU or real data.
 test: lint typecheck browser
 	$(BIN)/python -m pytest
+	tests/newcomer.sh
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b --quick || exit 1; done

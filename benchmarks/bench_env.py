@@ -4,8 +4,10 @@ Measures, for each retriever (bm25, dense, hybrid) and reward schedule (episode,
 step), steps per second of a policy that ADDs every fact, on the bundled sample and on a
 synthetic stream of 10k facts (2k with --quick), beside a naive baseline run in the same
 process (hybrid retrieval that rebuilds rank-bm25 and re-stacks the vectors after every write).
-Then AsyncVectorEnv throughput with 1 and 2 workers, and the peak RSS of one env process with
-the dense retriever and with BM25 only. Embeddings are cached before timing (the env prefetches
+Then the cost of per-operation credit: window episodes (Memory-R1's training tuples) on the
+bundled sample under the `counterfactual` schedule against the `step` schedule, same run. Then
+AsyncVectorEnv throughput with 1 and 2 workers, and the peak RSS of one env process with the
+dense retriever and with BM25 only. Embeddings are cached before timing (the env prefetches
 a conversation's texts at reset); the default embedder is the offline MiniLM model.
 
     python benchmarks/bench_env.py [--quick] [--embedder minilm|hashing-384]
@@ -152,6 +154,18 @@ def bench_streams(embedder: str, quick: bool) -> dict[str, Any]:
     return results
 
 
+def bench_credit(embedder: str, quick: bool) -> dict[str, float]:
+    """Steps/s of window episodes under the step and counterfactual schedules."""
+    out = {}
+    for schedule in ("step", "counterfactual"):
+        env = MemoryManagerEnv(
+            episode="window", retriever="hybrid", embedder=embedder, reward_schedule=schedule
+        )
+        out[f"window/{schedule}"] = steps_per_second(env, 40 if quick else 200)
+    out["counterfactual_cost"] = out["window/step"] / out["window/counterfactual"]
+    return out
+
+
 def _make_env(embedder: str) -> Any:
     return lambda: MemoryManagerEnv(retriever="hybrid", embedder=embedder)
 
@@ -229,6 +243,12 @@ def main() -> None:
         ratio = streams[f"{name}/hybrid/episode-prefix"] / streams[f"{name}/naive-hybrid/episode"]
         report[f"{name}_speedup_vs_naive"] = ratio
         print(f"{name}: hybrid episode schedule is {ratio:.1f}x the naive baseline")
+    report["credit"] = credit = bench_credit(args.embedder, args.quick)
+    print(
+        f"window episodes: step {credit['window/step']:.0f} steps/s, counterfactual "
+        f"{credit['window/counterfactual']:.0f} steps/s ({credit['counterfactual_cost']:.1f}x "
+        "slower: one NOOP fork rescored per step)"
+    )
     report["vector"] = vector = bench_vector(args.embedder, args.quick)
     for key, value in vector.items():
         print(f"{key}: {value:.0f}")

@@ -1,4 +1,5 @@
-"""Shared test fixtures. Tests never need ../shared; real-data tests skip when it is absent."""
+"""Shared test fixtures. Tests never need real data files: those that use them skip when the
+files are absent (see `real_locomo_dir`)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,23 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_CONV26 = REPO.parent / "shared" / "data" / "locomo" / "locomo_conv26.json"
+
+
+def real_locomo_dir() -> Path:
+    """$MEMGYM_LOCOMO_DIR, a folder with the real `locomo_conv26.json` (one conversation of
+    the official release in the per-file layout); the project's development checkout keeps
+    one beside the repository, used when the variable is unset."""
+    value = os.environ.get("MEMGYM_LOCOMO_DIR")
+    return Path(value) if value else REPO.parent / "shared" / "data" / "locomo"
 
 
 @pytest.fixture
 def conv26_path() -> Path:
-    """The real LoCoMo conv-26 file from ../shared, or skip."""
-    if not SHARED_CONV26.exists():
-        pytest.skip(f"real LoCoMo file not present at {SHARED_CONV26}")
-    return SHARED_CONV26
+    """The real LoCoMo conv-26 file, or skip."""
+    path = real_locomo_dir() / "locomo_conv26.json"
+    if not path.exists():
+        pytest.skip("set MEMGYM_LOCOMO_DIR to a folder with locomo_conv26.json to run this test")
+    return path
 
 
 @pytest.fixture

@@ -19,13 +19,12 @@ from trainer_support import (
     reference_rollout,
     scripted_completion,
     scripted_model,
-    tiny_chat_model,
-    tiny_tokenizer,
     tool_call,
 )
 
 from memgym.envs import MemoryManagerEnv
 from memgym.integrations.groups import group_starts, text_group_starts
+from memgym.integrations.tiny_model import tiny_chat_model, tiny_tokenizer
 
 
 def test_grpo_groups_start_identically_and_score_each_action_as_the_env_does() -> None:

@@ -1,12 +1,11 @@
 """Shared by the trainer tests: a scripted policy that depends only on the user turn (so a fake
-model and a direct loop take the same actions), the direct reference rollout, and a tiny local
-chat model for TRL (random weights, built in the test, never downloaded)."""
+model and a direct loop take the same actions), the direct reference rollout, generation steering for the tiny
+chat model of `memgym.integrations.tiny_model`, and tool-call text."""
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from memgym.wrappers.variants import memory_manager_text
@@ -44,77 +43,6 @@ def reference_rollout(seed: int, **env_kwargs: Any) -> list[float]:
         rewards.append(float(reward))
         done = terminated or truncated
     return rewards
-
-
-SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-ADDED = [
-    "<tool_call>",
-    "</tool_call>",
-    "<tool_response>",
-    "</tool_response>",
-    "<tools>",
-    "</tools>",
-]
-
-
-def tiny_tokenizer(corpus: list[str]) -> Any:
-    """A byte-level BPE tokenizer trained on `corpus`, with Qwen2.5's special tokens."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(
-        corpus * 3,
-        trainers.BpeTrainer(
-            vocab_size=512,
-            special_tokens=SPECIAL,
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-            show_progress=False,
-        ),
-    )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=bpe,
-        eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
-        additional_special_tokens=["<|im_start|>"],
-        padding_side="left",
-    )
-    tokenizer.add_tokens(ADDED)
-    return tokenizer
-
-
-def tiny_chat_model(folder: Path, corpus: list[str]) -> str:
-    """A 1-layer Qwen2 model with random weights and `tiny_tokenizer`, using the Qwen2.5 chat
-    template that TRL ships (so TRL parses its tool calls)."""
-    import torch
-    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
-    from trl.chat_template_utils import qwen2_5_chat_template
-
-    tokenizer = tiny_tokenizer(corpus)
-    tokenizer.chat_template = qwen2_5_chat_template
-    torch.manual_seed(0)
-    model = Qwen2ForCausalLM(
-        Qwen2Config(
-            vocab_size=len(tokenizer),
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=1,
-            max_position_embeddings=4096,
-            tie_word_embeddings=True,
-            eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.pad_token_id,
-        )
-    )
-    model.generation_config = GenerationConfig(
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
-    )
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
 
 
 def forcing_bias(tokenizer: Any, replies: list[str], bias: float = 50.0) -> list[Any]:
