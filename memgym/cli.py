@@ -197,6 +197,12 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
 def eval_config(args: argparse.Namespace) -> EvalConfig:
     """The run's configuration from parsed `memgym eval` options."""
     wants_model = any((args.base_url, args.model, args.model_path, args.llama_cpp))
+    calls = {
+        "api_key_env": args.api_key_env,
+        "timeout": args.timeout,
+        "max_retries": args.max_retries,
+        "concurrency": args.concurrency,
+    }
     llm = None
     if wants_model:
         llm = LLMSettings(
@@ -205,23 +211,13 @@ def eval_config(args: argparse.Namespace) -> EvalConfig:
             model_path=args.model_path,
             gguf_file=args.gguf_file,
             llama_cpp=args.llama_cpp,
-            api_key_env=args.api_key_env,
-            timeout=args.timeout,
-            max_retries=args.max_retries,
-            concurrency=args.concurrency,
+            **calls,
         )
     judge = None
     if args.judge or args.judge_base_url or args.judge_self:
         judge_llm = None
         if args.judge_base_url or args.judge_model:
-            judge_llm = LLMSettings(
-                base_url=args.judge_base_url,
-                model=args.judge_model,
-                api_key_env=args.api_key_env,
-                timeout=args.timeout,
-                max_retries=args.max_retries,
-                concurrency=args.concurrency,
-            )
+            judge_llm = LLMSettings(base_url=args.judge_base_url, model=args.judge_model, **calls)
         judge = JudgeSettings(judge_llm, args.judge_self, tuple(args.judge_criteria))
     return EvalConfig(
         dataset=args.dataset,

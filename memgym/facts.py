@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal, Protocol, runtime_checkable
 
-from memgym.data.schema import Conversation, Fact, Session
+from memgym.data.schema import Conversation, Fact, Session, Turn
 
 FactSourceName = Literal["dataset", "turns"]
 
@@ -37,6 +37,19 @@ def fact_source_name(source: FactSource) -> str:
     return source if isinstance(source, str) else f"extractor:{source.name}"
 
 
+def turn_fact(conversation: Conversation, session: Session, turn: Turn) -> Fact:
+    """A turn as a fact: its rendered text, said at its session's time."""
+    return Fact(
+        id=f"{conversation.id}/{turn.id}",
+        text=turn.render(),
+        speaker=turn.speaker,
+        session_id=session.id,
+        time=session.time,
+        time_raw=session.time_raw,
+        source_turn_ids=(turn.id,),
+    )
+
+
 def fact_stream(conversation: Conversation, source: FactSource = "dataset") -> list[Fact]:
     """The conversation's facts from `source`, ordered by where their first source turn sits."""
     if source == "dataset":
@@ -48,15 +61,7 @@ def fact_stream(conversation: Conversation, source: FactSource = "dataset") -> l
         return list(conversation.facts)
     if source == "turns":
         return [
-            Fact(
-                id=f"{conversation.id}/{turn.id}",
-                text=turn.render(),
-                speaker=turn.speaker,
-                session_id=session.id,
-                time=session.time,
-                time_raw=session.time_raw,
-                source_turn_ids=(turn.id,),
-            )
+            turn_fact(conversation, session, turn)
             for session in conversation.sessions
             for turn in session.turns
         ]

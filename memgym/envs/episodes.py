@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from memgym.data.schema import Conversation, Fact, Question, Turn
-from memgym.facts import FactSource, evidence_step, fact_stream
+from memgym.facts import FactSource, evidence_step, fact_stream, turn_fact
 
 # Memory-R1's Algorithm 1 builds the bank from the 50 preceding turns; its text says 24.
 DEFAULT_WINDOW = 50
@@ -181,17 +181,7 @@ def _facts_of(turn: Turn, by_turn: dict[str, list[Fact]], conversation: Conversa
     if turn.id in by_turn:
         return by_turn[turn.id]
     session = next(s for s in conversation.sessions if s.id == turn.session_id)
-    return [
-        Fact(
-            id=f"{conversation.id}/{turn.id}",
-            text=turn.render(),
-            speaker=turn.speaker,
-            session_id=session.id,
-            time=session.time,
-            time_raw=session.time_raw,
-            source_turn_ids=(turn.id,),
-        )
-    ]
+    return [turn_fact(conversation, session, turn)]
 
 
 def _evidence_outside(episode: Episode) -> int:
