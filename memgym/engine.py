@@ -42,6 +42,8 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("MEMGYM_CACHE_DIR") or Path.home() / ".cache" / "memgym")
 
 
+Progress = Callable[[int], None]  # told how many more items are done
+PREFETCH_CHUNK = 256
 _CACHES: dict[tuple[str, str | None], EmbeddingCache] = {}
 _CACHES_LOCK = threading.Lock()
 
@@ -117,10 +119,17 @@ class ConversationMemory:
         twin._question_hits = dict(self._question_hits)
         return twin
 
-    def prefetch(self, texts: Sequence[str]) -> None:
-        """Embed texts in one batch ahead of use (no-op for BM25)."""
-        if self.cache is not None:
+    def prefetch(self, texts: Sequence[str], progress: Progress | None = None) -> None:
+        """Embed texts ahead of use (no-op for BM25); with `progress`, in chunks it is told of."""
+        if self.cache is None:
+            return
+        if progress is None:
             self.cache.vectors(list(texts))
+            return
+        for start in range(0, len(texts), PREFETCH_CHUNK):
+            chunk = list(texts[start : start + PREFETCH_CHUNK])
+            self.cache.vectors(chunk)
+            progress(len(chunk))
 
     def namespace(self, fact: Fact) -> str:
         return fact.speaker if self.config.namespace_by == "speaker" else "default"
@@ -196,12 +205,16 @@ class ConversationMemory:
             self.bank.noop(target, step=step)
         return Outcome(decision.op, target)
 
-    def run_manager(self, facts: Sequence[Fact], manager: MemoryManager) -> list[Outcome]:
+    def run_manager(
+        self, facts: Sequence[Fact], manager: MemoryManager, progress: Progress | None = None
+    ) -> list[Outcome]:
         """Let `manager` process every fact in order (what an env episode does step by step)."""
         outcomes = []
         for step, fact in enumerate(facts):
             visible = self.memories_for_fact(fact)
             outcomes.append(self.apply(manager.decide(fact, visible), fact, visible, step))
+            if progress is not None:
+                progress(1)
         return outcomes
 
     def answer(

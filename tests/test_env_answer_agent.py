@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 
 import gymnasium as gym
 import pytest
@@ -155,3 +156,15 @@ def test_same_seed_and_actions_give_byte_identical_results() -> None:
         return b"".join(out)
 
     assert run() == run()
+
+
+def test_a_bank_built_once_leaves_its_embeddings_on_disk_for_the_next_env(tmp_path: Path) -> None:
+    from memgym.data import load_dataset
+    from memgym.retrieval.embedders import make_embedder
+    from memgym.retrieval.embedding_cache import EmbeddingCache
+
+    env = AnswerAgentEnv(retriever="hybrid", embedding_cache_dir=tmp_path)
+    env.reset(seed=0, options={"question_id": "sample-1/q0"})
+    reopened = EmbeddingCache(make_embedder("minilm"), tmp_path)
+    conversation = load_dataset("locomo").conversation_by_id["sample-1"]
+    assert all(f.text in reopened for f in conversation.facts)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 import gymnasium as gym
 from gymnasium import spaces
+from tqdm import tqdm
 
 from memgym.agents.base import MemoryManager, RetrievedMemory
 from memgym.agents.parsing import parse_answer_output
@@ -178,8 +180,21 @@ class AnswerAgentEnv(Continuable, gym.Env[dict[str, Any], str]):
             cache = embedding_cache_for(self.config, self.embedding_cache_dir)
             memory = ConversationMemory(conversation, self.config, cache)
             facts = fact_stream(conversation, self.fact_source)
-            memory.prefetch([f.text for f in facts] + [q.text for q in conversation.questions])
-            memory.run_manager(facts, self.manager)
+            texts = [f.text for f in facts] + [q.text for q in conversation.questions]
+            # A real conversation takes tens of seconds on a CPU the first time (a bar on a
+            # terminal only); its embeddings are then on disk for every later construction.
+            with tqdm(
+                total=(len(texts) if cache is not None else 0) + len(facts),
+                desc=f"memgym: {conversation_id} bank",
+                unit="item",
+                disable=None,
+                leave=False,
+                file=sys.stderr,
+            ) as bar:
+                memory.prefetch(texts, bar.update)
+                memory.run_manager(facts, self.manager, bar.update)
+            if cache is not None:
+                cache.save()
             self._memories[conversation_id] = memory
         return memory
 
