@@ -14,5 +14,7 @@ def plain_config(config: Any) -> dict[str, Any]:
     if type(config).__name__ == "DictConfig":
         from omegaconf import OmegaConf
 
-        return dict(OmegaConf.to_container(config, resolve=True))  # type: ignore[arg-type]
+        # omegaconf's return type differs between releases; a mapping here by construction.
+        container: Any = OmegaConf.to_container(config, resolve=True)
+        return dict(container)
     return dict(config)
