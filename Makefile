@@ -16,6 +16,10 @@ $(STAMP): setup.cfg pyproject.toml constraints-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install -c constraints-dev.txt -e '.[dev]'
+	# gem-llm requires antlr4 4.13 (math-verify) and verl's omegaconf requires antlr4 4.9, so
+	# gem-llm comes second and antlr4 goes back to 4.9, which math-verify also supports.
+	$(BIN)/python -m pip install 'gem-llm>=0.1'
+	$(BIN)/python -m pip install --no-deps 'antlr4-python3-runtime==4.9.3'
 	touch $(STAMP)
 
 venv: $(STAMP)

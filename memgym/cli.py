@@ -239,6 +239,7 @@ def eval_config(args: argparse.Namespace) -> EvalConfig:
         judge=judge,
         inject=args.inject,
         seed=args.seed,
+        strict=args.strict,
     )
 
 

@@ -89,6 +89,18 @@ def test_score_reads_the_dataset_from_the_predictions_file_and_reports_ids(
     assert "31 questions without a prediction" in err
 
 
+def test_a_missing_input_exits_2_and_an_unwritable_output_exits_5(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = str(tmp_path / "missing.jsonl")
+    assert main(["score", "--predictions", missing]) == 2
+    assert main(["eval", "--predictions", missing, "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.count(f"{missing}: cannot read") == 2
+    (tmp_path / "file").write_text("not a folder")
+    assert main(["eval", *FAST, "--out", str(tmp_path / "file" / "run")]) == 5
+    assert "error: cannot write" in capsys.readouterr().err
+
+
 def test_a_bare_make_trains_on_the_train_split_and_says_so() -> None:
     with pytest.warns(UserWarning, match="split 'train'"):
         memgym.envs.common._WARNED.discard("sample")

@@ -25,6 +25,7 @@ from memgym.leaderboard import (
 )
 
 TESTS = Path(__file__).resolve().parent
+SAMPLES = TESTS.parent / "memgym" / "data" / "samples"
 FAST = MemoryConfig(retriever="bm25")
 
 
@@ -141,6 +142,18 @@ def test_an_eval_leaves_its_embeddings_on_disk_so_the_next_run_embeds_nothing(
     assert all(text in reopened for text in texts)
 
 
+def test_an_eval_whose_cache_folder_cannot_be_written_warns_and_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("MEMGYM_CACHE_DIR", str(tmp_path / "file"))
+    config = EvalConfig(memory=MemoryConfig(retriever="dense"))  # MiniLM's cache is on disk
+    with pytest.warns(UserWarning, match="embedding cache .* not written"):
+        results = run_eval(config, tmp_path / "run", progress=False)
+    monkeypatch.setenv("MEMGYM_CACHE_DIR", str(tmp_path / "cache"))
+    assert results["summary"] == run_eval(config, tmp_path / "again", progress=False)["summary"]
+
+
 def test_changed_config_refuses_to_mix_unless_restarted(tmp_path: Path) -> None:
     run_eval(
         EvalConfig(manager="add_all", answerer="oracle_support", memory=FAST),
@@ -249,6 +262,16 @@ def test_eval_command_prints_the_table_with_mem0_naming(
     out = capsys.readouterr().out
     assert "| 1 single-hop | 5 |" in out and "| 3 multi-hop | 4 |" in out and "wall time" in out
     assert "category names: mem0" in (tmp_path / "leaderboard.md").read_text()
+
+
+def test_strict_eval_refuses_data_with_warnings_before_writing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert main(["eval", "--strict", "--retriever", "bm25", "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "locomo_sample.json" in error and "record" in error and "field" in error
+    assert not out.exists()
 
 
 def test_train_split_of_real_conv26(conv26_path: Path, tmp_path: Path) -> None:
@@ -427,3 +450,75 @@ def test_manager_failures_are_failures_not_silent_noops(tmp_path: Path) -> None:
     # The endpoint refused the first calls; the circuit breaker then spared it the rest.
     assert {f["kind"] for f in manager} == {"http", "circuit_open"}
     assert all(c["operations"] == {} and c["bank_size"] == 0 for c in results["conversations"])
+
+
+def test_a_failing_conversation_stops_a_threaded_run_and_keeps_the_finished_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from fake_llm_server import ServerState, fake_llm_server
+
+    from memgym.leaderboard import conversation as evaluation
+    from memgym.leaderboard import runner
+
+    real = evaluation.evaluate_conversation
+    second_done, release = threading.Event(), threading.Event()
+    started_later: list[str] = []
+
+    def flaky(config: EvalConfig, conversation: Any, *rest: Any) -> dict[str, Any]:
+        if conversation.id == "sample-1":  # fails once sample-2 is finished
+            second_done.wait(30)
+            raise RuntimeError("boom")
+        if conversation.id == "sample-2":
+            result = real(config, conversation, *rest)
+            second_done.set()
+            return result
+        started_later.append(conversation.id)
+        release.wait(30)  # still running when the run stops
+        return real(config, conversation, *rest)
+
+    monkeypatch.setattr(runner, "evaluate_conversation", flaky)
+    sample = json.loads((SAMPLES / "locomo_sample.json").read_text())
+    records = [{**r, "sample_id": f"sample-{i + 1}"} for i, r in enumerate(sample * 2)]
+    (tmp_path / "eight.json").write_text(json.dumps(records))
+    with fake_llm_server(ServerState()) as url:
+        llm = LLMSettings(base_url=url, model="unused", concurrency=2)
+        config = EvalConfig(
+            manager="heuristic",
+            answerer="oracle_support",
+            data=str(tmp_path / "eight.json"),
+            memory=FAST,
+            llm=llm,
+        )
+        try:
+            with pytest.raises(RuntimeError, match="boom"):
+                run_eval(config, tmp_path / "run", progress=False)
+            # Returned with conversations still running; of the six queued, at most the two
+            # that the freed threads picked up at once were started.
+            assert not release.is_set() and len(started_later) <= 2
+        finally:
+            release.set()
+    saved = [json.loads(p.read_text()) for p in (tmp_path / "run" / "conversations").iterdir()]
+    assert [result["conversation_id"] for result in saved] == ["sample-2"]
+
+
+def test_a_run_resumes_with_other_call_settings_but_not_another_model(tmp_path: Path) -> None:
+    from fake_llm_server import ServerState, fake_llm_server
+
+    with fake_llm_server(ServerState(reply=_scripted_model)) as url:
+        settings = LLMSettings(url, "scripted", concurrency=1, timeout=5.0)
+        config = EvalConfig(manager="add_all", answerer="llm", memory=FAST, llm=settings)
+        first = run_eval(config, tmp_path, progress=False)
+        gentler = LLMSettings(url, "scripted", concurrency=4, timeout=60.0, max_retries=9)
+        again = run_eval(
+            EvalConfig(manager="add_all", answerer="llm", memory=FAST, llm=gentler),
+            tmp_path,
+            progress=False,
+        )
+        assert again["summary"] == first["summary"]
+        other = EvalConfig(
+            manager="add_all", answerer="llm", memory=FAST, llm=LLMSettings(url, "other")
+        )
+        with pytest.raises(ConfigMismatchError, match="another configuration"):
+            run_eval(other, tmp_path, progress=False)

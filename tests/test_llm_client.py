@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import pickle
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_llm_server import ServerState, fake_llm_server
@@ -141,3 +144,42 @@ def test_connection_refused_is_a_connection_error() -> None:
     )
     with pytest.raises(LLMError, match="connection"):
         client.complete(MESSAGES)
+
+
+def test_clients_of_one_endpoint_share_its_concurrency_bound() -> None:
+    state = ServerState(behaviours=["delay:0.2"])
+    with fake_llm_server(state) as url:
+        clients = [OpenAICompatibleClient(url, "m", concurrency=2) for _ in range(3)]
+        twin = pickle.loads(pickle.dumps(clients[0]))
+        threads = [
+            threading.Thread(target=client.complete_batch, args=([MESSAGES] * 3,))
+            for client in [*clients, twin]
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert state.max_in_flight == 2
+
+
+def _complete_in_child(client: OpenAICompatibleClient, done: Any) -> None:
+    client.complete(MESSAGES)
+    done.set()
+
+
+def test_a_process_forked_while_a_call_is_in_flight_gets_its_own_slots() -> None:
+    context = multiprocessing.get_context("fork")
+    state = ServerState(behaviours=["delay:3", "ok"])
+    with fake_llm_server(state) as url:
+        client = OpenAICompatibleClient(url, "m", concurrency=1, timeout=10, max_retries=0)
+        holder = threading.Thread(target=client.complete, args=(MESSAGES,))
+        holder.start()
+        while not state.requests:  # the parent's only slot is now taken
+            time.sleep(0.01)
+        done = context.Event()
+        child = context.Process(target=_complete_in_child, args=(client, done))
+        child.start()
+        finished = done.wait(2.5)  # before the parent's call returns at 3 s
+        child.join(10)
+        holder.join()
+    assert finished and child.exitcode == 0

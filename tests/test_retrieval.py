@@ -159,6 +159,16 @@ class TestDense:
         assert embedder.calls == []
         assert len(list((tmp_path / "hashing-32").glob("shard-*.npy"))) == 1
 
+    def test_unwritable_cache_folder_warns_and_keeps_the_rows(self, tmp_path: Path) -> None:
+        (tmp_path / "file").write_text("not a folder")
+        embedder = _CountingEmbedder()
+        cache = EmbeddingCache(embedder, tmp_path / "file" / "cache")
+        first = cache.vectors(["one", "two"])
+        with pytest.warns(UserWarning, match="not written"):
+            cache.save()
+        assert np.array_equal(cache.vectors(["two", "one"]), first[::-1])
+        assert embedder.calls == [2]
+
     def test_disk_cache_of_other_dimension_is_refused(self, tmp_path: Path) -> None:
         cache = EmbeddingCache(HashingEmbedder(32), tmp_path)
         cache.vectors(["one"])

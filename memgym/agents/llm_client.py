@@ -7,10 +7,11 @@ unreadable replies are retried with exponential backoff, a server's `Retry-After
 to `max_retry_after` and the call's own `timeout`; after `breaker` calls in a row fail, the
 endpoint is not called again for `cooldown` seconds (calls fail at once, kind "circuit_open"),
 so a dead endpoint costs a run seconds, not hours; at most `concurrency` calls are in flight to
-one endpoint from one process, however many clients (conversations evaluated in threads) share
-it. Replies can be cached (SQLite) under a key that includes the endpoint, the model and every
-sampling parameter; a reply the caller finds unusable is not cached. The API key is read from
-an environment variable, never printed, and masked in anything recorded.
+one endpoint from one process, however many clients with that `concurrency` (conversations
+evaluated in threads) share it. Replies can be cached (SQLite) under a key that includes the
+endpoint, the model and every sampling parameter; a reply the caller finds unusable is not
+cached. The API key is read from an environment variable, never printed, and masked in
+anything recorded.
 """
 
 from __future__ import annotations
@@ -40,9 +41,21 @@ _SLOTS_LOCK = threading.Lock()
 
 
 def endpoint_slots(base_url: str, concurrency: int) -> threading.BoundedSemaphore:
-    """The process-wide semaphore bounding calls in flight to `base_url` at `concurrency`."""
+    """The process-wide semaphore bounding calls in flight to `base_url` at `concurrency`
+    (shared by every client of that endpoint with that concurrency)."""
     with _SLOTS_LOCK:
         return _SLOTS.setdefault((base_url, concurrency), threading.BoundedSemaphore(concurrency))
+
+
+def _forget_slots() -> None:
+    # A forked child inherits the parent's semaphores with the slots its threads held, which
+    # no thread of the child will ever release.
+    global _SLOTS_LOCK
+    _SLOTS.clear()
+    _SLOTS_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_slots)
 
 
 class LLMError(RuntimeError):
@@ -169,7 +182,6 @@ class OpenAICompatibleClient:
         self.concurrency = concurrency
         self.cache = ResponseCache(cache) if isinstance(cache, (str, Path)) else cache
         self.stats = ClientStats()
-        self._slots = endpoint_slots(self.base_url, concurrency)
         self._stats_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -177,12 +189,11 @@ class OpenAICompatibleClient:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        del state["_slots"], state["_stats_lock"]
+        del state["_stats_lock"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._slots = endpoint_slots(self.base_url, self.concurrency)
         self._stats_lock = threading.Lock()
 
     def describe(self) -> dict[str, Any]:
@@ -270,7 +281,8 @@ class OpenAICompatibleClient:
                 with self._stats_lock:
                     self.stats.retries += 1
             try:
-                with self._slots:
+                # Looked up per call, so that a forked child uses its own (see _forget_slots).
+                with endpoint_slots(self.base_url, self.concurrency):
                     with self._stats_lock:
                         self.stats.calls += 1
                     return self._post(messages)

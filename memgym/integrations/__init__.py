@@ -5,5 +5,11 @@
 - `memgym.integrations.reward_function`: rows carrying serialised env states and a reward
   function that restores a state, applies a completion and returns the downstream score
   ("dataset + reward function" trainers: verl, OpenRLHF, TRL without environments);
-- `memgym.integrations.verifiers`: the env behind a verifiers-style `load_environment`.
+- `memgym.integrations.verifiers`: the taskset, harness and env that verifiers loads as
+  `memgym-verifiers` (module `memgym_verifiers`);
+- `memgym.integrations.verl`: verl's rows, custom reward function and multi-turn memory tools;
+- `memgym.integrations.openenv`, `.skyrl`, `.gem`: the env served or registered the way each of
+  those libraries expects;
+- `memgym.integrations.groups`: G envs at one start state, for GRPO groups;
+- `memgym.integrations.ray_rollouts`: Ray actors stepping vector envs.
 """

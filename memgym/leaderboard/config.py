@@ -8,6 +8,8 @@ from typing import Any
 from memgym.config import MemoryConfig
 from memgym.io import stable_hash
 
+CALL_SETTINGS = ("concurrency", "timeout", "max_retries")
+
 
 @dataclass(frozen=True)
 class LLMSettings:
@@ -72,7 +74,8 @@ class JudgeSettings:
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """One leaderboard run. `manager`/`answerer` are names or `module:callable` specs."""
+    """One leaderboard run. `manager`/`answerer` are names or `module:callable` specs;
+    `strict` refuses data with warnings instead of loading what is usable."""
 
     dataset: str = "locomo"
     data: str | None = None
@@ -87,10 +90,19 @@ class EvalConfig:
     judge: JudgeSettings | None = None
     inject: int = 0
     seed: int = 0
+    strict: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def fingerprint(self, dataset_hash: str) -> str:
-        """Hash of everything that determines the results (the data included)."""
-        return stable_hash({"config": self.to_dict(), "dataset": dataset_hash})
+        """Hash of everything that determines the results (the data included). How calls are
+        made (concurrency, timeout, retries) is not part of it: a run interrupted by a rate
+        limit resumes with gentler settings; nor is `strict`, which only refuses data."""
+        config = self.to_dict()
+        del config["strict"]
+        for llm in (config["llm"], (config["judge"] or {}).get("llm")):
+            for key in CALL_SETTINGS:
+                if llm is not None:
+                    llm.pop(key, None)
+        return stable_hash({"config": config, "dataset": dataset_hash})

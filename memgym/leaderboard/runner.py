@@ -84,13 +84,22 @@ def prepare(config: EvalConfig) -> tuple[Dataset, dict[str, Any], bool]:
         answerer = make_answerer(config.answerer, {}, _placeholder(config))
     except (ValueError, TypeError) as exc:
         raise RunConfigError(str(exc)) from exc
-    dataset = load_dataset(
-        config.dataset, config.data, config.split, include_adversarial=config.include_adversarial
-    )
+    dataset = load_split(config)
     if not dataset.conversations:
         raise RunConfigError(f"split {config.split!r} of {dataset.source} has no conversations")
     agents = {"manager": describe_agent(manager), "answerer": describe_agent(answerer)}
     return dataset, agents, is_oracle(answerer)
+
+
+def load_split(config: EvalConfig) -> Dataset:
+    """The conversations of `config`'s split (DatasetError on warnings when `strict`)."""
+    return load_dataset(
+        config.dataset,
+        config.data,
+        config.split,
+        include_adversarial=config.include_adversarial,
+        strict=config.strict,
+    )
 
 
 def _placeholder(config: EvalConfig) -> Any:
@@ -209,14 +218,26 @@ def _local(workers: int, threads: int, bar: tqdm[Any], ticked: dict[str, int]) -
         else:
             pool = ThreadPoolExecutor(max_workers=min(threads, len(pending)))
             jobs = [(c, (config, c, llm_cache, tick_for(c.id))) for c in pending]
-        with pool:
+        try:
             futures: dict[Future[dict[str, Any]], Conversation] = {
                 pool.submit(evaluate_conversation, *arguments): c for c, arguments in jobs
             }
             while futures:
                 finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                error: BaseException | None = None
                 for future in finished:
-                    yield futures.pop(future).id, future.result()
+                    conversation = futures.pop(future)
+                    if future.exception() is not None:
+                        error = error or future.exception()
+                        continue
+                    yield conversation.id, future.result()
+                if error is not None:  # the finished conversations above are saved first
+                    raise error
+        finally:
+            # On an error or Ctrl-C, conversations not started are dropped at once; those in
+            # flight run to their end (a process exits after them; a second Ctrl-C stops
+            # them) and are not saved: a resume redoes them.
+            pool.shutdown(wait=False, cancel_futures=True)
 
     return run
 
@@ -230,9 +251,7 @@ def score_submission(
 ) -> dict[str, Any]:
     """Score an external predictions JSONL (a leaderboard entry) without running any agent;
     the entry is recorded as a submission (its name and file hash), never as agents."""
-    dataset = load_dataset(
-        config.dataset, config.data, config.split, include_adversarial=config.include_adversarial
-    )
+    dataset = load_split(config)
     report_warnings(dataset)
     protocol = evaluation_protocol(config.protocol)
     report = score_predictions(dataset, read_predictions(predictions)[0], protocol)

@@ -10,6 +10,7 @@ from typing import Any
 from memgym.agents.redaction import redact
 from memgym.data.problems import ProblemLog
 from memgym.data.schema import Dataset, Question
+from memgym.errors import DatasetError, Problem
 from memgym.metrics.aggregate import aggregate
 from memgym.metrics.judge import ChatClient, Judge, judge_answer
 from memgym.metrics.protocols import METRICS, ScoringProtocol
@@ -109,27 +110,32 @@ def read_predictions(path: Path) -> tuple[dict[str, str], dict[str, Any] | None]
     log = ProblemLog(str(path))
     predictions: dict[str, str] = {}
     header: dict[str, Any] | None = None
-    with path.open("rb") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            record = f"line {n}"
-            try:
-                obj = json.loads(line)
-            except (ValueError, RecursionError) as exc:  # bad UTF-8 and deep nesting included
-                log.fail(record, None, f"invalid JSON: {getattr(exc, 'msg', type(exc).__name__)}")
-                continue
-            if n == 1 and isinstance(obj, dict) and obj.get("format") == PREDICTIONS_HEADER:
-                header = obj
-                continue
-            if log.check_type(obj, (dict,), record, "<root>") is None:
-                continue
-            qid = log.require(obj, "question_id", (str,), record, "question_id")
-            prediction = log.require(obj, "prediction", (str, int, float), record, "prediction")
-            if qid is None or prediction is None:
-                continue
-            if qid in predictions:
-                log.fail(record, "question_id", f"duplicate prediction for {qid!r}")
-            predictions[qid] = str(prediction)
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError as exc:
+        raise DatasetError(
+            [Problem(str(path), None, None, f"cannot read: {exc.strerror or exc}")]
+        ) from exc
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        record = f"line {n}"
+        try:
+            obj = json.loads(line)
+        except (ValueError, RecursionError) as exc:  # bad UTF-8 and deep nesting included
+            log.fail(record, None, f"invalid JSON: {getattr(exc, 'msg', type(exc).__name__)}")
+            continue
+        if n == 1 and isinstance(obj, dict) and obj.get("format") == PREDICTIONS_HEADER:
+            header = obj
+            continue
+        if log.check_type(obj, (dict,), record, "<root>") is None:
+            continue
+        qid = log.require(obj, "question_id", (str,), record, "question_id")
+        prediction = log.require(obj, "prediction", (str, int, float), record, "prediction")
+        if qid is None or prediction is None:
+            continue
+        if qid in predictions:
+            log.fail(record, "question_id", f"duplicate prediction for {qid!r}")
+        predictions[qid] = str(prediction)
     log.raise_if_any(strict=True)  # a submission is scored exactly as written, or not at all
     return predictions, header

@@ -18,6 +18,7 @@ import io
 import json
 import re
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -95,13 +96,22 @@ class EmbeddingCache:
         return row if row is not None else self.vectors([text])[0]
 
     def save(self) -> None:
-        """Write the rows not yet on disk as one new shard (no-op without a folder)."""
+        """Write the rows not yet on disk as one new shard (no-op without a folder); where the
+        folder cannot be written, warn and keep the rows in memory."""
         with self._lock:
             if self.folder is None or not self._unsaved:
                 return
-            self.folder.mkdir(parents=True, exist_ok=True)
             keys = list(self._unsaved)
-            name = self._write_shard(keys, np.stack([self._unsaved[k] for k in keys]))
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                name = self._write_shard(keys, np.stack([self._unsaved[k] for k in keys]))
+            except OSError as exc:  # the cache only saves time: the work it served goes on
+                warnings.warn(
+                    f"memgym: embedding cache {self.folder} not written ({exc}); "
+                    "the embeddings stay in memory",
+                    stacklevel=2,
+                )
+                return
             self._unsaved.clear()
             self._map_shard(name)
             if len(self._shards) > MAX_SHARDS:
