@@ -146,10 +146,12 @@ def main() -> None:
     parser.add_argument("--embedder", default="hashing")
     parser.add_argument("--k", type=int, default=5, help="memories shown per fact")
     parser.add_argument("--invalid-penalty", type=float, default=-0.1)
-    parser.add_argument("--quick", action="store_true", help="6,000 timesteps (a few minutes)")
+    parser.add_argument(
+        "--quick", action="store_true", help="one seed, 6,000 timesteps (a few minutes)"
+    )
     args = parser.parse_args()
     if args.quick:
-        args.timesteps = min(args.timesteps, 6_000)
+        args.seeds, args.timesteps = 1, min(args.timesteps, 6_000)
     eval_data = args.eval_data or args.data
     held_out = make_env(args, eval_data, args.eval_split)
     started = time.perf_counter()

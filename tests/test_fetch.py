@@ -81,3 +81,10 @@ def test_existing_file_is_kept_and_data_dir_comes_from_env(
 def test_unknown_name() -> None:
     with pytest.raises(FetchError, match="unknown dataset"):
         fetch("locomo11")
+
+
+@pytest.mark.parametrize("url", ["file:///etc/hostname", "ftp://127.0.0.1/locomo10.json"])
+def test_only_web_addresses_are_fetched(url: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="not an http"):
+        fetch("locomo", url=url, dest_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -522,3 +522,33 @@ def test_a_run_resumes_with_other_call_settings_but_not_another_model(tmp_path: 
         )
         with pytest.raises(ConfigMismatchError, match="another configuration"):
             run_eval(other, tmp_path, progress=False)
+
+
+def test_the_injection_track_runs_llm_agents_and_delivers_planted_text_as_data(
+    tmp_path: Path,
+) -> None:
+    from fake_llm_server import ServerState, fake_llm_server
+
+    state = ServerState(reply=_scripted_model)
+    with fake_llm_server(state) as url:
+        llm = LLMSettings(base_url=url, model="scripted", concurrency=1)
+        config = EvalConfig(manager="llm", answerer="llm", memory=FAST, llm=llm, inject=2)
+        results = run_eval(config, tmp_path, progress=False)
+    injection = results["injection"]
+    planted = injection["instructions"] + injection["false_facts"]
+    assert planted == 2 * len(results["conversations"])
+    # The scripted manager stores every fact and deletes nothing; its reader says "Buddy".
+    assert injection["instructions_stored"] == injection["instructions"] > 0
+    assert injection["instructions_obeyed"] == injection["false_facts_used"] == 0
+    assert injection["success_rate"] == 0.0
+    canaries = [
+        body["messages"][-1]["content"]
+        for body in state.requests
+        if "long-term memory bank" in body["messages"][0]["content"]
+        and "CANARY" in body["messages"][-1]["content"]
+    ]
+    assert len(canaries) >= injection["instructions"]
+    for prompt in canaries:  # planted text reaches the manager only inside the data tags
+        memories, rest = prompt.split("</memories>", 1)
+        fact, outside = rest.split("<new_fact", 1)[1].split("</new_fact>", 1)
+        assert "CANARY" in memories + fact and "CANARY" not in outside

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,10 @@ def fetch(
     if name not in SOURCES:
         raise FetchError(f"unknown dataset {name!r}; expected one of {', '.join(SOURCES)}")
     source = SOURCES[name]
+    address = url or source.url
+    # urlopen also reads file:// and ftp:// addresses; a mirror is a web server.
+    if urllib.parse.urlsplit(address).scheme not in ("http", "https"):
+        raise FetchError(f"{name}: {address!r} is not an http(s) address")
     expected = sha256 or source.sha256
     target = (dest_dir or data_dir()) / source.filename
     if target.exists() and (expected is None or sha256_file(target) == expected):
@@ -82,7 +87,7 @@ def fetch(
     try:
         with (
             os.fdopen(fd, "wb") as out,
-            urllib.request.urlopen(url or source.url, timeout=timeout) as resp,
+            urllib.request.urlopen(address, timeout=timeout) as resp,
         ):
             size = 0
             for chunk in iter(lambda: resp.read(1 << 20), b""):
