@@ -151,16 +151,9 @@ def _notes(results: dict[str, Any]) -> list[str]:
             f"{100 * summary['overall']['judge_strict']:.2f} (gap {100 * summary['judge_gap']:.2f} "
             f"points); judge model {results['protocol'].get('judge_model')}."
         )
-    cost = results.get("cost")
+    cost = cost_line(results)
     if cost:
-        llm = cost["llm"]
-        requests = sum(llm[s].get("requests_per_question", 0) for s in llm)
-        notes.append(
-            f"Cost: {cost['context_tokens_per_question']:.0f} context tokens per question "
-            f"({cost['tokenizer']}); {cost['bank_memories_per_conversation']:.1f} memories, "
-            f"{cost['bank_chars_per_conversation']:.0f} characters per bank; "
-            f"{requests:.2f} LLM requests per question."
-        )
+        notes.append(cost)
     integrity = results.get("integrity")
     if integrity:
         notes.append(
@@ -187,6 +180,21 @@ def _notes(results: dict[str, Any]) -> list[str]:
     if summary.get("n_failures"):
         notes.append(f"{summary['n_failures']} failures (see results.json `failures`).")
     return [""] + [f"- {n}" for n in notes] if notes else []
+
+
+def cost_line(results: dict[str, Any]) -> str | None:
+    """The run's cost in one sentence (None for results without a cost section)."""
+    cost = results.get("cost")
+    if not cost:
+        return None
+    llm = cost["llm"]
+    requests = sum(llm[s].get("requests_per_question", 0) for s in llm)
+    return (
+        f"Cost: {cost['context_tokens_per_question']:.0f} context tokens per question "
+        f"({cost['tokenizer']}); {cost['bank_memories_per_conversation']:.1f} memories, "
+        f"{cost['bank_chars_per_conversation']:.0f} characters per bank; "
+        f"{requests:.2f} LLM requests per question."
+    )
 
 
 def plot_categories(results: dict[str, Any], path: Path, naming: Naming = "locomo") -> bool:
@@ -225,7 +233,10 @@ def plot_categories(results: dict[str, Any], path: Path, naming: Naming = "locom
     axes.set_ylim(0, 100)
     axes.legend(fontsize=8)
     axes.set_title(results["title"][:90])
-    figure.tight_layout()
+    cost = cost_line(results)
+    if cost:  # accuracy is read beside what it cost
+        figure.text(0.01, 0.01, cost, fontsize=7, wrap=True)
+    figure.tight_layout(rect=(0, 0.06 if cost else 0, 1, 1))
     tmp = path.with_suffix(".tmp.png")
     figure.savefig(tmp, dpi=100)
     plt.close(figure)
