@@ -10,12 +10,13 @@ extractive reader. Measured in one run:
 2. growth: seconds per instance as sessions per instance grow 10 -> 50 -> 200, for BM25 and
    for hybrid (cold and cached);
 3. the LLM path: a local OpenAI-compatible server answering after a fixed latency (200 ms);
-   questions per second with `--answerer llm` at concurrency 1 (sequential), 8, 32 and 128.
+   questions per second with `--answerer llm` at concurrency 1 (sequential), 8, 32 and 128,
+   and the client alone (512 calls in one batch at concurrency 128).
 
 Wall time includes each process's start and model load, as a user's run does. Peak RSS is the
 high-water mark (VmHWM) of every process of the run's tree, sampled from /proc.
 
-    python benchmarks/bench_scale.py [--quick] [--instances N] [--skip-ray]
+    python benchmarks/bench_scale.py [--quick] [--instances N] [--skip-ray] [--parts ...]
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from _common import emit, machine
 from fake_llm_server import ServerState, fake_llm_server
 
+from memgym.agents import OpenAICompatibleClient
 from memgym.data.synthetic import write_longmemeval
 
 SESSIONS, TURNS, WORDS = 50, 10, 20  # LongMemEval-S has about 50 sessions per instance
 LATENCY = 0.2
+PARTS = ("backends", "growth", "llm")
 
 
 class TreeMemory:
@@ -176,14 +179,32 @@ def bench_llm(folder: Path, instances: int) -> dict[str, Any]:
                 "--retriever", "bm25", "--answerer", "llm", "--base-url", url,
                 "--model", "fake", "--concurrency", str(concurrency),
             ]  # fmt: skip
-            row = eval_run(data, folder / "out", folder / "cache-llm", *options)
+            # An output folder of its own: a rerun in one folder would take every reply from
+            # the run's reply cache and measure no server at all.
+            run_folder = folder / f"out-llm-{concurrency}"
+            row = eval_run(data, run_folder, folder / "cache-llm", *options)
             row["max_in_flight"] = state.max_in_flight
             out[f"concurrency{concurrency}"] = row
             _print(f"llm concurrency {concurrency}", row)
+        out["client_only"] = _client_only(url, state)
     base = out["concurrency1"]["questions_per_s"]
     for row in out.values():
         row["speedup_vs_sequential"] = row["questions_per_s"] / base
     return out
+
+
+def _client_only(url: str, state: ServerState, requests: int = 512) -> dict[str, Any]:
+    """The client alone: `requests` calls in one batch at concurrency 128 (no evaluation work
+    between calls), to tell the client's ceiling from the run's."""
+    state.max_in_flight = 0
+    client = OpenAICompatibleClient(url, "fake", concurrency=128)
+    start = time.perf_counter()
+    client.complete_batch([[{"role": "user", "content": "ping"}]] * requests)
+    seconds = time.perf_counter() - start
+    row = {"seconds": seconds, "questions": requests, "questions_per_s": requests / seconds}
+    row.update(max_in_flight=state.max_in_flight, peak_rss_mb_max=None, processes=1)
+    _print("client alone, concurrency 128", row)
+    return row
 
 
 def _print(label: str, row: dict[str, Any], per_instance: bool = False) -> None:
@@ -202,6 +223,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="50 instances instead of 500")
     parser.add_argument("--instances", type=int, default=None)
     parser.add_argument("--skip-ray", action="store_true", help="when Ray is not installed")
+    parser.add_argument(
+        "--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to measure"
+    )
     args = parser.parse_args()
     instances = args.instances or (50 if args.quick else 500)
     report: dict[str, Any] = {
@@ -211,9 +235,12 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        report["backends"] = bench_backends(folder, instances, not args.skip_ray)
-        report["growth"] = bench_growth(folder, 3 if args.quick else 10)
-        report["llm"] = bench_llm(folder, 256 if args.quick else 1024)
+        if "backends" in args.parts:
+            report["backends"] = bench_backends(folder, instances, not args.skip_ray)
+        if "growth" in args.parts:
+            report["growth"] = bench_growth(folder, 3 if args.quick else 10)
+        if "llm" in args.parts:
+            report["llm"] = bench_llm(folder, 256 if args.quick else 1024)
     emit(report)
 
 
