@@ -100,9 +100,11 @@ def main() -> None:
         mean = float(np.mean(returns)) if returns else float("nan")
         history.append({"iteration": iteration, "episodes": len(returns), "mean_return": mean})
         steps = (iteration + 1) * args.steps * args.workers * args.envs_per_worker
+        elapsed = time.perf_counter() - started
+        eta = elapsed / (iteration + 1) * (args.iterations - iteration - 1)
         print(
-            f"iteration {iteration}: {len(returns)} episodes, mean return {mean:.3f} "
-            f"({steps / (time.perf_counter() - started):.0f} steps/s)",
+            f"iteration {iteration + 1}/{args.iterations}: {len(returns)} episodes, mean return "
+            f"{mean:.3f} ({steps / elapsed:.0f} steps/s, ETA {eta:.0f} s)",
             flush=True,
         )
     ray.shutdown()
