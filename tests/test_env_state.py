@@ -1,5 +1,5 @@
-"""MemoryManagerEnv's JSON state: set_state validates the whole state first; a corrupted one
-raises ValueError naming the field and leaves the env exactly as it was."""
+"""The envs' JSON state: set_state validates the whole state first; a corrupted one raises
+ValueError naming the field and leaves the env exactly as it was."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memgym.envs import MemoryManagerEnv
+from memgym.envs import AnswerAgentEnv, MemoryManagerEnv
 
 
 def _env() -> MemoryManagerEnv:
@@ -69,7 +69,18 @@ def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return [prefix]
 
 
-PATHS = [p for p in _paths(STATE) if p]
+def _answer_env() -> AnswerAgentEnv:
+    env = AnswerAgentEnv(retriever="bm25", split="all")
+    env.reset(seed=0)
+    return env
+
+
+ANSWER_ENV = _answer_env()
+# Each env, its state, and an action that continues from a state it accepted.
+ENVS: dict[str, tuple[Any, dict[str, Any], str]] = {
+    "memory_manager": (ENV, STATE, "NONE"),
+    "answer_agent": (ANSWER_ENV, ANSWER_ENV.get_state(), "**Answer:** Buddy"),
+}
 JUNK = st.one_of(
     st.none(),
     st.booleans(),
@@ -81,21 +92,25 @@ JUNK = st.one_of(
 )
 
 
+@pytest.mark.parametrize("name", sorted(ENVS))
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(PATHS), JUNK)
+@given(data=st.data(), junk=JUNK)
 def test_mutated_states_either_load_or_leave_the_env_unchanged(
-    path: tuple[Any, ...], junk: Any
+    name: str, data: st.DataObject, junk: Any
 ) -> None:
-    state = copy.deepcopy(STATE)
+    original, pristine, action = ENVS[name]
+    path = data.draw(st.sampled_from([p for p in _paths(pristine) if p]), label="path")
+    state = copy.deepcopy(pristine)
     target = state
     for key in path[:-1]:
         target = target[key]
     target[path[-1]] = junk
-    env = ENV.fork()
+    env = original.fork()
     before = json.dumps(env.get_state(), sort_keys=True)
     try:
         env.set_state(state)
     except ValueError:
         assert json.dumps(env.get_state(), sort_keys=True) == before
     else:  # a harmless change (a value equal in meaning): the env continues from it
-        env.step("NONE")
+        if state.get("done") is not True:  # a finished episode is valid and takes no step
+            env.step(action)

@@ -243,7 +243,7 @@ class AnswerAgentEnv(Continuable, gym.Env[dict[str, Any], str]):
 
     def step(self, action: str) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
         if self._question is None or self._done:
-            raise RuntimeError("call reset() before step()")
+            raise RuntimeError("the episode has ended (or not begun): call reset() before step()")
         question = self._question
         text, invalid = self._invalid(action)
         if invalid is not None and self.strict:
@@ -312,7 +312,8 @@ class AnswerAgentEnv(Continuable, gym.Env[dict[str, Any], str]):
         the env is left as it was). Returns the observation of the posed question."""
         if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
             raise ValueError(f"field 'version' must be {STATE_VERSION}")
-        question = self.question_by_id.get(state.get("question_id"))  # type: ignore[arg-type]
+        question_id = state.get("question_id")
+        question = self.question_by_id.get(question_id) if isinstance(question_id, str) else None
         if question is None:
             raise ValueError(
                 f"field 'question_id' names no question of this split: {state.get('question_id')!r}"
