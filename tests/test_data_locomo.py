@@ -252,3 +252,5 @@ def test_real_locomo10_memory_r1_split(locomo10_path: Path) -> None:
     assert [counts[s]["questions"] for s in ("train", "val", "test")] == [152, 81, 1307]
     assert counts["test"]["questions_by_category"] == {"1": 239, "2": 258, "3": 83, "4": 727}
     assert counts["test"]["conversations"] == 8
+    with_adversarial = load_dataset("locomo", locomo10_path, "test", include_adversarial=True)
+    assert Counter(q.category for q in with_adversarial.questions())[5] == 375
