@@ -414,6 +414,9 @@ def test_the_judge_is_never_the_answerer_unless_asked_and_then_it_is_recorded(
         assert main([*base, *model, "--judge", "--out", str(tmp_path / "a")]) == 2
         assert "--judge needs its own model" in capsys.readouterr().err
         assert not (tmp_path / "a" / "manifest.json").exists()
+        by_hand = ["--judge-base-url", f"{url}/", "--judge-model", "scripted"]
+        assert main([*base, *model, "--judge", *by_hand, "--out", str(tmp_path / "a")]) == 2
+        assert "the judge is the answerer's own model" in capsys.readouterr().err
         assert main([*base, *model, "--judge-self", "--out", str(tmp_path / "b")]) == 0
     results = json.loads((tmp_path / "b" / "results.json").read_text())
     assert results["protocol"]["judge_model"] == "same as the answerer"

@@ -38,6 +38,18 @@ class LLMSettings:
             return "--base-url needs --model"
         return None
 
+    def identity(self) -> tuple[str | None, ...]:
+        """The model these settings name, whatever the call settings: endpoint and model name,
+        model folder and file, or GGUF file."""
+        base_url = self.base_url.rstrip("/") if self.base_url else None
+        return (
+            base_url,
+            self.model if base_url else None,
+            self.model_path,
+            self.gguf_file,
+            self.llama_cpp,
+        )
+
     def client_spec(self, cache: str | None = None) -> dict[str, Any]:
         """The spec `memgym.agents.clients.make_client` builds the client from."""
         if self.base_url:

@@ -79,6 +79,11 @@ def prepare(config: EvalConfig) -> tuple[Dataset, dict[str, Any], bool]:
                 )
             if problem := config.judge.llm.problem():
                 raise RunConfigError(f"judge: {problem}")
+            if config.llm is not None and config.judge.llm.identity() == config.llm.identity():
+                raise RunConfigError(
+                    "the judge is the answerer's own model; --judge-self grades with it and "
+                    "records that it did"
+                )
     try:
         manager = make_manager(config.manager, _placeholder(config))
         answerer = make_answerer(config.answerer, {}, _placeholder(config))
