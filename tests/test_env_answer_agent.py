@@ -81,6 +81,12 @@ def test_seeded_sampling_is_reproducible_and_bank_is_built_once() -> None:
     assert len(a._memories) == len({i.split("/")[0] for i in ids_a})
 
 
+@pytest.mark.parametrize("question_id", ["nope", ["sample-1/q0"], 7])
+def test_reset_to_an_unknown_question_is_a_value_error(question_id: object) -> None:
+    with pytest.raises(ValueError, match="unknown question_id"):
+        _env().reset(seed=0, options={"question_id": question_id})
+
+
 @pytest.mark.parametrize(
     ("action", "reason"),
     [

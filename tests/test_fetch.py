@@ -24,6 +24,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(PAYLOAD[:100])
             return
+        if self.path == "/to-ftp":
+            self.send_response(302)
+            self.send_header("Location", "ftp://127.0.0.1/locomo10.json")
+            self.end_headers()
+            return
         if self.path != "/locomo10.json":
             self.send_error(404)
             return
@@ -83,8 +88,11 @@ def test_unknown_name() -> None:
         fetch("locomo11")
 
 
-@pytest.mark.parametrize("url", ["file:///etc/hostname", "ftp://127.0.0.1/locomo10.json"])
-def test_only_web_addresses_are_fetched(url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "url", ["file:///etc/hostname", "ftp://127.0.0.1/locomo10.json", "/to-ftp"]
+)
+def test_only_web_addresses_are_fetched(url: str, server: str, tmp_path: Path) -> None:
+    address = server + url if url.startswith("/") else url  # a redirect to ftp included
     with pytest.raises(FetchError, match="not an http"):
-        fetch("locomo", url=url, dest_dir=tmp_path)
+        fetch("locomo", url=address, dest_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -85,6 +85,12 @@ def test_read_predictions_reports_bad_lines(tmp_path: Path) -> None:
     ]
 
 
+def test_read_predictions_takes_a_bare_carriage_return_as_json_whitespace(tmp_path: Path) -> None:
+    path = tmp_path / "preds.jsonl"
+    path.write_bytes(b'{"question_id": "a",\r"prediction": "x"}\r\n')
+    assert read_predictions(path) == ({"a": "x"}, None)
+
+
 def test_score_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ds = load_dataset("locomo")
     preds = tmp_path / "preds.jsonl"

@@ -17,6 +17,7 @@ from memgym.retrieval import (
     HashingEmbedder,
     Hit,
     HybridRetriever,
+    embedding_cache,
     make_retriever,
 )
 from memgym.retrieval.tokenizer import tokenize
@@ -168,6 +169,19 @@ class TestDense:
             cache.save()
         assert np.array_equal(cache.vectors(["two", "one"]), first[::-1])
         assert embedder.calls == [2]
+
+    def test_a_compaction_the_disk_refuses_warns_too(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def full_disk(self: EmbeddingCache) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(embedding_cache, "MAX_SHARDS", 0)
+        monkeypatch.setattr(EmbeddingCache, "_compact", full_disk)
+        cache = EmbeddingCache(HashingEmbedder(32), tmp_path)
+        cache.vectors(["one"])
+        with pytest.warns(UserWarning, match="No space left"):
+            cache.save()
 
     def test_disk_cache_of_other_dimension_is_refused(self, tmp_path: Path) -> None:
         cache = EmbeddingCache(HashingEmbedder(32), tmp_path)

@@ -55,6 +55,15 @@ def data_dir() -> Path:
     return Path(os.environ.get("MEMGYM_DATA") or Path.home() / ".cache" / "memgym")
 
 
+class _WebRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects to http(s) addresses only (urllib's own handler also follows ftp)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        if urllib.parse.urlsplit(newurl).scheme not in ("http", "https"):
+            raise FetchError(f"{req.full_url} redirects to {newurl!r}, not an http(s) address")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def fetch(
     name: str,
     *,
@@ -87,7 +96,7 @@ def fetch(
     try:
         with (
             os.fdopen(fd, "wb") as out,
-            urllib.request.urlopen(address, timeout=timeout) as resp,
+            urllib.request.build_opener(_WebRedirects).open(address, timeout=timeout) as resp,
         ):
             size = 0
             for chunk in iter(lambda: resp.read(1 << 20), b""):

@@ -214,7 +214,8 @@ class AnswerAgentEnv(Continuable, gym.Env[dict[str, Any], str]):
         super().reset(seed=seed)
         options = options or {}
         if "question_id" in options:
-            question = self.question_by_id.get(options["question_id"])
+            wanted = options["question_id"]
+            question = self.question_by_id.get(wanted) if isinstance(wanted, str) else None
             if question is None:
                 raise ValueError(f"unknown question_id {options['question_id']!r}")
         else:

@@ -108,9 +108,11 @@ class EvalConfig:
         return asdict(self)
 
     def fingerprint(self, dataset_hash: str) -> str:
-        """Hash of everything that determines the results (the data included). How calls are
-        made (concurrency, timeout, retries) is not part of it: a run interrupted by a rate
-        limit resumes with gentler settings; nor is `strict`, which only refuses data."""
+        """Hash of the configuration and the data behind a run's results. How calls are made
+        (concurrency, timeout, retries) is left out: it decides only whether a call fails, and
+        failures are recorded per question, so a run interrupted by a rate limit may resume
+        with gentler settings (finished conversations are kept as they were). `strict` is left
+        out too: it only refuses data."""
         config = self.to_dict()
         del config["strict"]
         for llm in (config["llm"], (config["judge"] or {}).get("llm")):

@@ -183,9 +183,9 @@ def _notes(results: dict[str, Any]) -> list[str]:
 
 
 def cost_line(results: dict[str, Any]) -> str | None:
-    """The run's cost in one sentence (None for results without a cost section)."""
+    """The run's cost in one sentence (None without a cost section, and for submissions)."""
     cost = results.get("cost")
-    if not cost:
+    if not cost or results.get("kind") == "submission":  # it ran nothing here: no cost
         return None
     llm = cost["llm"]
     requests = sum(llm[s].get("requests_per_question", 0) for s in llm)

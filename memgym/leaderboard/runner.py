@@ -79,7 +79,8 @@ def prepare(config: EvalConfig) -> tuple[Dataset, dict[str, Any], bool]:
                 )
             if problem := config.judge.llm.problem():
                 raise RunConfigError(f"judge: {problem}")
-            if config.llm is not None and config.judge.llm.identity() == config.llm.identity():
+            answerer_llm = config.llm if config.answerer == "llm" else None
+            if answerer_llm is not None and config.judge.llm.identity() == answerer_llm.identity():
                 raise RunConfigError(
                     "the judge is the answerer's own model; --judge-self grades with it and "
                     "records that it did"

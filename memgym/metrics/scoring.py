@@ -111,7 +111,7 @@ def read_predictions(path: Path) -> tuple[dict[str, str], dict[str, Any] | None]
     predictions: dict[str, str] = {}
     header: dict[str, Any] | None = None
     try:
-        lines = path.read_bytes().splitlines()
+        lines = path.read_bytes().split(b"\n")  # JSON may hold a bare \r as whitespace
     except OSError as exc:
         raise DatasetError(
             [Problem(str(path), None, None, f"cannot read: {exc.strerror or exc}")]

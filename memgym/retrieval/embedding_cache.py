@@ -105,17 +105,16 @@ class EmbeddingCache:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 name = self._write_shard(keys, np.stack([self._unsaved[k] for k in keys]))
+                self._unsaved.clear()
+                self._map_shard(name)
+                if len(self._shards) > MAX_SHARDS:
+                    self._compact()
             except OSError as exc:  # the cache only saves time: the work it served goes on
                 warnings.warn(
                     f"memgym: embedding cache {self.folder} not written ({exc}); "
                     "the embeddings stay in memory",
                     stacklevel=2,
                 )
-                return
-            self._unsaved.clear()
-            self._map_shard(name)
-            if len(self._shards) > MAX_SHARDS:
-                self._compact()
 
     def _write_shard(self, keys: list[str], matrix: np.ndarray) -> str:
         assert self.folder is not None
