@@ -78,22 +78,9 @@ def training_args(args: argparse.Namespace, output_dir: str) -> Any:
     from trl import GRPOConfig
 
     if args.smoke:
-        return GRPOConfig(
-            output_dir=output_dir,
-            use_cpu=True,
-            bf16=False,
-            report_to="none",
-            max_steps=2,
-            per_device_train_batch_size=2,
-            num_generations=2,
-            max_completion_length=64,
-            max_tool_calling_iterations=2,
-            logging_steps=1,
-            save_strategy="no",
-            learning_rate=1e-3,
-            temperature=args.temperature,
-            dataloader_pin_memory=False,
-        )
+        from memgym.integrations.tiny_model import smoke_grpo_config
+
+        return smoke_grpo_config(output_dir, temperature=args.temperature)
     accumulation = max(1, args.batch_size // args.per_device_batch)
     vllm: dict[str, Any] = {}
     if args.base_url:

@@ -24,7 +24,7 @@ from trainer_support import (
 
 from memgym.envs import MemoryManagerEnv
 from memgym.integrations.groups import group_starts, text_group_starts
-from memgym.integrations.tiny_model import tiny_chat_model, tiny_tokenizer
+from memgym.integrations.tiny_model import smoke_grpo_config, tiny_chat_model, tiny_tokenizer
 
 
 def test_grpo_groups_start_identically_and_score_each_action_as_the_env_does() -> None:
@@ -51,7 +51,7 @@ def test_grpo_groups_start_identically_and_score_each_action_as_the_env_does() -
 def test_trl_grpo_trainer_runs_two_steps_with_the_environment_factory(tmp_path: Path) -> None:
     from datasets import Dataset
     from transformers import AutoTokenizer
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOTrainer
 
     from memgym.integrations.trl import INSTRUCTIONS, MemoryToolEnvironment, episode_rows
 
@@ -64,23 +64,12 @@ def test_trl_grpo_trainer_runs_two_steps_with_the_environment_factory(tmp_path: 
     replies = [tool_call("add_memory", {"text": fact}), tool_call("keep_memory", {})]
     trainer = GRPOTrainer(
         model=model,
-        args=GRPOConfig(
-            output_dir=str(tmp_path / "out"),
-            use_cpu=True,
-            bf16=False,
-            report_to="none",
-            max_steps=2,
-            per_device_train_batch_size=2,
-            num_generations=2,
+        args=smoke_grpo_config(
+            str(tmp_path / "out"),
             max_completion_length=128,
-            max_tool_calling_iterations=2,
-            logging_steps=1,
-            save_strategy="no",
             gradient_checkpointing=False,
-            learning_rate=1e-3,
             seed=1,
             generation_kwargs={"sequence_bias": forcing_bias(tokenizer, replies)},
-            dataloader_pin_memory=False,
         ),
         train_dataset=Dataset.from_list(rows),
         processing_class=tokenizer,

@@ -79,3 +79,26 @@ def tiny_chat_model(folder: Path, corpus: list[str]) -> str:
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)
+
+
+def smoke_grpo_config(output_dir: str, **overrides: Any) -> Any:
+    """TRL's GRPOConfig for two optimisation steps of the tiny model on the CPU, groups of 2;
+    `overrides` replace or add settings."""
+    from trl.trainer.grpo_config import GRPOConfig
+
+    settings: dict[str, Any] = {
+        "output_dir": output_dir,
+        "use_cpu": True,
+        "bf16": False,
+        "report_to": "none",
+        "max_steps": 2,
+        "per_device_train_batch_size": 2,
+        "num_generations": 2,
+        "max_completion_length": 64,
+        "max_tool_calling_iterations": 2,
+        "logging_steps": 1,
+        "save_strategy": "no",
+        "learning_rate": 1e-3,
+        "dataloader_pin_memory": False,
+    }
+    return GRPOConfig(**{**settings, **overrides})

@@ -116,7 +116,7 @@ class EvalConfig:
         config = self.to_dict()
         del config["strict"]
         for llm in (config["llm"], (config["judge"] or {}).get("llm")):
-            for key in CALL_SETTINGS:
-                if llm is not None:
-                    llm.pop(key, None)
+            if llm is not None:
+                for key in CALL_SETTINGS:
+                    del llm[key]
         return stable_hash({"config": config, "dataset": dataset_hash})
