@@ -15,14 +15,14 @@ from memgym.data import load_dataset
 from memgym.envs import MemoryManagerEnv
 
 EPISODES = 6
+GOLDS = [(q.text, str(q.answers[0])) for q in load_dataset("locomo").questions()]
 
 
 def _perfect_reader(body: dict[str, Any]) -> str:
     """Answers a question's gold answer when the memories in its prompt contain it."""
     prompt = body["messages"][-1]["content"]
-    for question in load_dataset("locomo").questions():
-        gold = str(question.answers[0])
-        if question.text in prompt and gold.lower() in prompt.lower():
+    for question, gold in GOLDS:
+        if question in prompt and gold.lower() in prompt.lower():
             return f"[0]\n**Answer:** {gold}"
     return "[0]\n**Answer:** I do not know"
 
