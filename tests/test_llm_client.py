@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import pickle
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from fake_llm_server import ServerState, fake_llm_server
 
 from memgym.agents import LLMError, OpenAICompatibleClient, ResponseCache
+from memgym.agents.response_cache import enable_wal
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 
@@ -183,3 +185,20 @@ def test_a_process_forked_while_a_call_is_in_flight_gets_its_own_slots() -> None
         child.join(10)
         holder.join()
     assert finished and child.exitcode == 0
+
+
+def test_a_cache_opened_while_the_file_is_locked_waits_for_it() -> None:
+    class Refusing:  # refuses the journal-mode switch twice, as SQLite does under contention
+        def __init__(self) -> None:
+            self.tries = 0
+
+        def execute(self, sql: str) -> None:
+            self.tries += 1
+            if self.tries <= 2:
+                raise sqlite3.OperationalError("database is locked")
+
+    db = Refusing()
+    enable_wal(db, timeout=5)
+    assert db.tries == 3
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        enable_wal(Refusing(), timeout=0)

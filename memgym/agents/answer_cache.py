@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from memgym.agents.base import Answer, AnswerAgent, AskedQuestion, RetrievedMemory
+from memgym.agents.response_cache import enable_wal
 from memgym.io import stable_hash
 
 DEFAULT_MAX_ENTRIES = 200_000
@@ -54,7 +55,7 @@ class AnswerCache:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=60)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            enable_wal(self._db)
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL)"
             )
