@@ -7,10 +7,13 @@ process (hybrid retrieval that rebuilds rank-bm25 and re-stacks the vectors afte
 Then the cost of per-operation credit: window episodes (Memory-R1's training tuples) on the
 bundled sample under the `counterfactual` schedule against the `step` schedule, same run. Then
 AsyncVectorEnv throughput with 1 and 2 workers, and the peak RSS of one env process with the
-dense retriever and with BM25 only. Embeddings are cached before timing (the env prefetches
+dense retriever and with BM25 only. Then the pressure preset (raw turns, whole conversations,
+each bank capped at 25% of its speaker's tokens, `session` schedule) against the default
+setting, for BM25 and hybrid: the same `fill` decisions replayed with and without the
+capacity give the cost of capacity accounting alone (`--data` adds a real LoCoMo file). Embeddings are cached before timing (the env prefetches
 a conversation's texts at reset); the default embedder is the offline MiniLM model.
 
-    python benchmarks/bench_env.py [--quick] [--embedder minilm|hashing-384]
+    python benchmarks/bench_env.py [--quick] [--embedder minilm|hashing-384] [--data FILE]
 """
 
 from __future__ import annotations
@@ -194,6 +197,72 @@ def bench_vector(embedder: str, quick: bool) -> dict[str, float]:
     return out
 
 
+def replay(env: MemoryManagerEnv, decisions: list[list[Any]]) -> float:
+    """Steps per CPU second of `env` stepping through recorded decisions, one list per
+    episode. CPU time of this process, not wall time: the ratio of two replays then holds on a
+    busy machine."""
+    start, steps = time.process_time(), 0
+    for index, episode in enumerate(decisions):
+        env.reset(seed=0, options={"episode_index": index})
+        for decision in episode:
+            env.step(decision)
+            steps += 1
+    return steps / (time.process_time() - start)
+
+
+def paired_replays(
+    a: MemoryManagerEnv, b: MemoryManagerEnv, decisions: list[list[Any]], rounds: int = 5
+) -> tuple[float, float]:
+    """The best steps/s of each env over `rounds` alternating replays (after one warm-up
+    each), so that both see the same machine."""
+    replay(a, decisions), replay(b, decisions)
+    best_a = best_b = 0.0
+    for _ in range(rounds):
+        best_a = max(best_a, replay(a, decisions))
+        best_b = max(best_b, replay(b, decisions))
+    return best_a, best_b
+
+
+def bench_pressure(embedder: str, data: str | None) -> dict[str, float]:
+    """The pressure preset against the default setting, and capacity accounting alone: `fill`
+    decisions recorded under the capacity, replayed with it and without it."""
+    from memgym.agents import make_manager
+
+    out: dict[str, float] = {}
+    sources = [("sample", "locomo", None)] + ([("real", "locomo", data)] if data else [])
+    for name, dataset, path in sources:
+        for retriever in ("bm25", "hybrid"):
+            common: dict[str, Any] = {"retriever": retriever, "embedder": embedder}
+            default = MemoryManagerEnv(dataset, path, "all", **common)
+            out[f"{name}/{retriever}/default"] = steps_per_second(default, default.episodes)
+            preset = dict(common, fact_source="turns", reward_schedule="session")
+            capped = MemoryManagerEnv(dataset, path, "all", memory_capacity=0.25, **preset)
+            fill = make_manager("fill")
+            decisions: list[list[Any]] = []
+            for index in range(capped.episodes):
+                capped.reset(seed=0, options={"episode_index": index})
+                episode, done = [], False
+                while not done:
+                    fact, bank = capped.current_fact, capped.bank_state()
+                    assert fact is not None and bank is not None and capped.memory is not None
+                    decision = capped.memory.decide(
+                        fill, fact, capped.visible_memories, bank.step, bank.n_facts
+                    )
+                    episode.append(decision)
+                    done = capped.step(decision)[2]
+                decisions.append(episode)
+            unbounded = MemoryManagerEnv(dataset, path, "all", **preset)
+            with_capacity, without = paired_replays(capped, unbounded, decisions)
+            out[f"{name}/{retriever}/pressure"] = with_capacity
+            out[f"{name}/{retriever}/pressure-without-capacity"] = without
+            out[f"{name}/{retriever}/capacity_cost"] = (
+                out[f"{name}/{retriever}/pressure-without-capacity"]
+                / out[f"{name}/{retriever}/pressure"]
+                - 1.0
+            )
+    return out
+
+
 # VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts from its parent's at fork time.
 _RSS = """
 import sys
@@ -232,9 +301,18 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--embedder", default="minilm")
+    parser.add_argument("--data", default=None, help="a LoCoMo file for the pressure rows")
+    parser.add_argument("--only-pressure", action="store_true", help="only the pressure rows")
     args = parser.parse_args()
     porter_stem("warm")  # the metric's stemmer import (about 3 s) is not an env step
     report: dict[str, Any] = {"machine": machine(), "embedder": args.embedder}
+    report["pressure"] = pressure = bench_pressure(args.embedder, args.data)
+    for key, value in pressure.items():
+        shown = f"{100 * value:+.1f}%" if key.endswith("cost") else f"{value:.0f} steps/s"
+        print(f"{key:45s} {shown}")
+    if args.only_pressure:
+        emit(report)
+        return
     report["steps_per_s"] = streams = bench_streams(args.embedder, args.quick)
     print(f"{'stream/retriever/schedule':40s} {'steps/s':>10s}")
     for key, value in streams.items():

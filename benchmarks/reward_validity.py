@@ -1,17 +1,24 @@
 """Does the offline proxy rank memory managers as a real reader does?
 
-For each manager (noop, add_all, heuristic, random, concat) and each conversation, the bank is
-built by the manager exactly as the env and leaderboard build it; the same questions are then
-answered from the same contexts (the memories that fit the reader's prompt budget) by the
-ORACLE proxy (`oracle_support`) and by a real reader. The script prints both rankings of the
-managers and Kendall's tau between them (on the reader's exact match and on Mem0's F1, which
-separates weak readers better).
+For each manager (noop, add_all, heuristic, random, concat by default) and each conversation,
+the bank is built by the manager exactly as the env and leaderboard build it; the same
+questions are then answered from the same contexts (the memories that fit the reader's prompt
+budget) by the ORACLE proxy (`oracle_support`) and by a real reader. The script prints both
+rankings of the managers and Kendall's tau between them (on the reader's exact match and on
+Mem0's F1, which separates weak readers better).
+
+The pressure setting: `--fact-source turns --memory-capacity 0.25 --managers fill salience ppo
+evidence` (raw turns, each bank capped at a quarter of its speaker's tokens; `evidence` is an
+ORACLE that reads the golds; `--policy-file` for another ppo policy).
 
     # the full study: a GPU endpoint (vLLM, SGLang) serving e.g. Qwen2.5-7B-Instruct
     python benchmarks/reward_validity.py --data conv26.json conv30.json \\
         --base-url http://127.0.0.1:8000/v1 --model Qwen/Qwen2.5-7B-Instruct
     # a local model: --model-path DIR [--gguf-file F.gguf], or --llama-cpp F.gguf
     python benchmarks/reward_validity.py --quick   # bundled sample, extractive reader stand-in
+    python benchmarks/reward_validity.py --data conv30.json --split val --fact-source turns \
+        --memory-capacity 0.25 --managers fill salience ppo evidence --questions 30 \
+        --base-url http://127.0.0.1:8765/v1 --model qwen2.5-coder-1.5b-instruct
 
 Nothing is downloaded. `--questions N` scores a deterministic subset per conversation (a CPU
 reader takes tens of seconds per question). Replies are cached in `--cache` so an interrupted
@@ -37,7 +44,7 @@ from memgym.agents.clients import make_client
 from memgym.config import MemoryConfig
 from memgym.data import load_dataset
 from memgym.engine import ConversationMemory, embedding_cache_for
-from memgym.facts import fact_stream
+from memgym.facts import default_fact_source, fact_stream
 from memgym.metrics.lexical import exact_match, mem0_f1
 
 MANAGERS = ("noop", "add_all", "heuristic", "random", "concat")
@@ -90,6 +97,15 @@ def main() -> None:
     parser.add_argument("--data", nargs="*", default=[], help="LoCoMo files (default: sample)")
     parser.add_argument("--questions", type=int, default=0, help="per conversation (0: all)")
     parser.add_argument("--managers", nargs="*", default=list(MANAGERS))
+    parser.add_argument("--split", default="all")
+    parser.add_argument("--fact-source", choices=["dataset", "turns"], default=None)
+    parser.add_argument(
+        "--memory-capacity",
+        type=lambda v: int(v) if v.isdigit() else float(v),
+        default=None,
+        help="tokens per bank, or a share of each speaker's fact tokens",
+    )
+    parser.add_argument("--policy-file", default=None, help="the ppo manager's policy")
     parser.add_argument("--retriever", default="hybrid")
     parser.add_argument("--answer-prompt-tokens", type=int, default=4096)
     parser.add_argument("--base-url")
@@ -110,8 +126,15 @@ def main() -> None:
         args.data, args.base_url, args.model_path, args.llama_cpp = [], None, None, None
     reader, reader_name = reader_from(args)
     cached_reader = CachingAnswerer(reader, AnswerCache(), {"reader": reader_name})
-    config = MemoryConfig(retriever=args.retriever, answer_prompt_tokens=args.answer_prompt_tokens)
-    datasets = [load_dataset("locomo", path) for path in args.data] or [load_dataset("locomo")]
+    config = MemoryConfig(
+        retriever=args.retriever,
+        answer_prompt_tokens=args.answer_prompt_tokens,
+        memory_capacity=args.memory_capacity,
+    )
+    datasets = [load_dataset("locomo", path, args.split) for path in args.data] or [
+        load_dataset("locomo", None, args.split)
+    ]
+    fact_source = args.fact_source or default_fact_source("locomo")
     started = time.perf_counter()
     rows: dict[str, dict[str, float]] = {}
     n_questions = 0
@@ -125,8 +148,15 @@ def main() -> None:
                     questions = random.Random(f"{args.seed}/{conversation.id}").sample(
                         questions, min(args.questions, len(questions))
                     )
-                memory = ConversationMemory(conversation, config, embedding_cache_for(config))
-                memory.run_manager(fact_stream(conversation, "dataset"), make_manager(manager_name))
+                facts = fact_stream(conversation, fact_source)
+                memory = ConversationMemory(
+                    conversation, config, embedding_cache_for(config), facts=facts
+                )
+                evidence = {t for q in conversation.questions for t in q.evidence_turn_ids}
+                manager = make_manager(
+                    manager_name, evidence_turn_ids=evidence, policy_file=args.policy_file
+                )
+                memory.run_manager(facts, manager)
                 gold = {q.id: list(q.answers) for q in questions}
                 oracle = make_answerer("oracle_support", gold)
                 proxy = memory.answer(oracle, questions)
@@ -148,7 +178,8 @@ def main() -> None:
     proxy = [rows[m]["proxy_em"] for m in names]
     print(
         f"\nreader {reader_name}; {n_questions} questions per manager; "
-        f"prompt budget {args.answer_prompt_tokens} tokens"
+        f"prompt budget {args.answer_prompt_tokens} tokens; facts {fact_source}; "
+        f"memory capacity {args.memory_capacity}"
     )
     print(
         f"{'manager':10s} {'proxy EM':>9s} {'reader EM':>10s} {'reader F1':>10s} {'memories':>9s}"
@@ -167,6 +198,9 @@ def main() -> None:
         {
             "reader": reader_name,
             "questions_per_manager": n_questions,
+            "fact_source": fact_source,
+            "memory_capacity": args.memory_capacity,
+            "split": args.split,
             "managers": rows,
             "ranking": ranking,
             "kendall_tau_em": kendall_tau(proxy, [rows[m]["reader_em"] for m in names]),

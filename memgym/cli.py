@@ -39,6 +39,7 @@ from memgym.leaderboard import (
     score_submission,
 )
 from memgym.leaderboard.html import ReportError, write_report
+from memgym.memory.capacity import check_capacity
 from memgym.metrics.protocols import PROTOCOLS, get_protocol
 from memgym.metrics.scoring import read_predictions, score_predictions
 
@@ -140,6 +141,20 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
         "prompt; 30 is Memory-R1's 60-memory setup)",
     )
     p.add_argument("--namespace-by", choices=["speaker", "none"], default="speaker")
+    p.add_argument(
+        "--memory-capacity",
+        type=_capacity,
+        default=None,
+        metavar="TOKENS|SHARE",
+        help="cap each speaker's bank: an int of tokens, or a share in (0, 1) of that "
+        "speaker's fact tokens (default: unbounded); use with --fact-source turns",
+    )
+    p.add_argument(
+        "--policy-file",
+        default=None,
+        help="the ppo manager's policy (safetensors written by examples/train_sb3_manager.py; "
+        "default: the shipped one)",
+    )
     p.add_argument("--protocol", choices=sorted(PROTOCOLS), default=DEFAULT_PROTOCOL)
     p.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
     p.add_argument("--workers", type=int, default=1, help="conversations evaluated in parallel")
@@ -233,6 +248,7 @@ def eval_config(args: argparse.Namespace) -> EvalConfig:
             observation_k=args.observation_k,
             answer_k=args.answer_k,
             namespace_by=args.namespace_by,
+            memory_capacity=args.memory_capacity,
         ),
         protocol=args.protocol,
         llm=llm,
@@ -240,7 +256,19 @@ def eval_config(args: argparse.Namespace) -> EvalConfig:
         inject=args.inject,
         seed=args.seed,
         strict=args.strict,
+        policy_file=args.policy_file,
     )
+
+
+def _capacity(text: str) -> int | float:
+    """`--memory-capacity`: whole tokens, or a share in (0, 1)."""
+    try:
+        value: int | float = (
+            int(text) if text.strip().isascii() and text.strip().isdigit() else float(text)
+        )
+        return check_capacity(value)  # type: ignore[return-value]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run_eval_command(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from memgym.memory.capacity import CapacitySpec, capacity_key, check_capacity
+
 # Memories stay short, as in Memory-R1. LoCoMo's published observations have 15 words at the
 # median and 27 at most (conv-26; 25 on conv-30): 40 words holds the longest observation with a
 # merged detail, or two typical facts, but not a glued series of them.
@@ -34,6 +36,9 @@ class MemoryConfig:
     answer_prompt_tokens: the answer agent's prompt budget; retrieved memories are given to it
         best first, alternating between namespaces, while they fit in what the instructions
         and the question leave (counted with all-MiniLM-L6-v2's WordPiece tokenizer).
+    memory_capacity: tokens each namespace's bank may hold (an int), or a share f in (0, 1) of
+        that namespace's fact tokens; None (the default) is unbounded. An ADD or UPDATE that
+        would overflow its bank is refused (`memgym.memory.capacity`).
     """
 
     retriever: str = "hybrid"
@@ -45,8 +50,10 @@ class MemoryConfig:
     max_text_chars: int = 2000
     max_memory_words: int = DEFAULT_MAX_MEMORY_WORDS
     answer_prompt_tokens: int = DEFAULT_ANSWER_PROMPT_TOKENS
+    memory_capacity: CapacitySpec = None
 
     def __post_init__(self) -> None:
+        check_capacity(self.memory_capacity)
         if self.observation_k < 1 or (self.answer_k is not None and self.answer_k < 1):
             raise ValueError("observation_k and answer_k must be >= 1")
         if self.max_text_chars < 1 or self.max_memory_words < 1 or self.answer_prompt_tokens < 1:
@@ -55,4 +62,5 @@ class MemoryConfig:
             )
 
     def describe(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings; `memory_capacity` only when set (runs without one predate it)."""
+        return capacity_key(asdict(self))

@@ -20,19 +20,23 @@ from memgym.agents.base import (
     Answer,
     AnswerAgent,
     AskedQuestion,
+    BankState,
     ManagerDecision,
     MemoryManager,
     RetrievedMemory,
+    decide_in_bank,
 )
 from memgym.agents.context import fit_to_budget
 from memgym.config import MemoryConfig
 from memgym.data.schema import Conversation, Fact, Question
 from memgym.memory.bank import MemoryBank, ScoredEntry
+from memgym.memory.capacity import BankCapacity, bank_capacity
 from memgym.memory.operations import Op
 from memgym.retrieval.base import Retriever
 from memgym.retrieval.embedders import make_embedder
 from memgym.retrieval.embedding_cache import EmbeddingCache
 from memgym.retrieval.factory import make_retriever
+from memgym.tokens import count_tokens
 
 __all__ = ["ConversationMemory", "MemoryConfig", "Outcome", "embedding_cache_for"]
 
@@ -81,6 +85,21 @@ class Outcome:
     failure: str | None = None
 
 
+@dataclass(frozen=True)
+class Room:
+    """A write against its bank's capacity: the namespace it goes to, the tokens it adds
+    (an UPDATE's net growth; 0 for DELETE and NOOP) and the tokens free before it (None when
+    the bank is unbounded)."""
+
+    namespace: str
+    needed: int
+    free: int | None
+
+    @property
+    def fits(self) -> bool:
+        return self.free is None or self.needed <= self.free
+
+
 class ConversationMemory:
     """A bank for one conversation plus the retrieval and writing rules of `config`."""
 
@@ -90,9 +109,17 @@ class ConversationMemory:
         config: MemoryConfig,
         cache: EmbeddingCache | None = None,
         retriever_factory: Callable[[], Retriever] | None = None,
+        facts: Sequence[Fact] | None = None,
     ) -> None:
+        """`facts` is the conversation's fact stream, needed when `config.memory_capacity` is a
+        share of each speaker's fact tokens."""
         self.conversation = conversation
         self.config = config
+        self.capacity: BankCapacity | None = None
+        if config.memory_capacity is not None:
+            if facts is None and isinstance(config.memory_capacity, float):
+                raise ValueError("a memory_capacity share needs the conversation's fact stream")
+            self.capacity = bank_capacity(config.memory_capacity, facts or (), self.namespace)
         retriever: Retriever
         if retriever_factory is not None:
             retriever = retriever_factory()
@@ -133,6 +160,62 @@ class ConversationMemory:
 
     def namespace(self, fact: Fact) -> str:
         return fact.speaker if self.config.namespace_by == "speaker" else "default"
+
+    def bank_state(self, fact: Fact, step: int, n_facts: int) -> BankState:
+        """The state of the bank `fact` goes to, as a manager may read it."""
+        namespace = self.namespace(fact)
+        memories, tokens = self.bank.usage(namespace)
+        return BankState(
+            namespace=namespace,
+            memories=memories,
+            tokens_used=tokens,
+            capacity=None if self.capacity is None else self.capacity.of(namespace),
+            step=step,
+            n_facts=n_facts,
+        )
+
+    def room(
+        self, decision: ManagerDecision, fact: Fact, visible: Sequence[RetrievedMemory]
+    ) -> Room:
+        """What a valid decision adds to its bank, against the tokens free there."""
+        shown = _target(decision, visible)
+        namespace = self.namespace(fact) if shown is None else shown.namespace
+        needed = 0
+        if decision.op in (Op.ADD, Op.UPDATE) and decision.text is not None:
+            needed = count_tokens(decision.text.strip())
+            if decision.op == Op.UPDATE and shown is not None:
+                needed -= count_tokens(shown.text)
+        if self.capacity is None:
+            return Room(namespace, needed, None)
+        free = self.capacity.of(namespace) - self.bank.usage(namespace)[1]
+        return Room(namespace, needed, max(free, 0))
+
+    def check(
+        self, decision: ManagerDecision, fact: Fact, visible: Sequence[RetrievedMemory]
+    ) -> str | None:
+        """Why the decision cannot be applied (its form, or its bank's capacity), or None."""
+        reason = validate_decision(decision, visible, fact, self.config)
+        if reason is not None or self.capacity is None:
+            return reason
+        room = self.room(decision, fact, visible)
+        if room.fits:
+            return None
+        return (
+            f"{decision.op.name} needs {room.needed} tokens but the bank of {room.namespace} "
+            f"has {room.free} free (capacity {self.capacity.of(room.namespace)}); DELETE or "
+            "UPDATE a memory to make room"
+        )
+
+    def decide(
+        self,
+        manager: MemoryManager,
+        fact: Fact,
+        visible: Sequence[RetrievedMemory],
+        step: int,
+        n_facts: int,
+    ) -> ManagerDecision:
+        """The manager's decision on `fact`, with the bank's state if the manager reads it."""
+        return decide_in_bank(manager, fact, visible, self.bank_state(fact, step, n_facts))
 
     def namespaces(self) -> list[str]:
         """The conversation's speakers (or the shared bank), then any other namespace in use."""
@@ -178,14 +261,10 @@ class ConversationMemory:
         self, decision: ManagerDecision, fact: Fact, visible: Sequence[RetrievedMemory], step: int
     ) -> Outcome:
         """Apply a decision about `fact`; an invalid one changes nothing and says why."""
-        reason = validate_decision(decision, visible, fact, self.config)
+        reason = self.check(decision, fact, visible)
         if reason is not None:
             return Outcome(decision.op, invalid=reason, failure=decision.failure)
-        slot = decision.target
-        # ADD has no target; a NOOP may name a shown memory, and otherwise its target is ignored.
-        shown = (
-            None if decision.op == Op.ADD or slot is None or slot >= len(visible) else visible[slot]
-        )
+        shown = _target(decision, visible)
         target = None if shown is None else shown.id
         namespace = self.namespace(fact) if shown is None else shown.namespace
         if decision.op != Op.NOOP:
@@ -212,7 +291,8 @@ class ConversationMemory:
         outcomes = []
         for step, fact in enumerate(facts):
             visible = self.memories_for_fact(fact)
-            outcomes.append(self.apply(manager.decide(fact, visible), fact, visible, step))
+            decision = self.decide(manager, fact, visible, step, len(facts))
+            outcomes.append(self.apply(decision, fact, visible, step))
             if progress is not None:
                 progress(1)
         return outcomes
@@ -225,6 +305,17 @@ class ConversationMemory:
         contexts = [self.answer_context(q) for q in asked]
         answers = answerer.answer_batch(list(zip(asked, contexts, strict=True)))
         return list(zip(answers, contexts, strict=True))
+
+
+def _target(
+    decision: ManagerDecision, visible: Sequence[RetrievedMemory]
+) -> RetrievedMemory | None:
+    """The shown memory a decision acts on: ADD has none; a NOOP may name one, and otherwise
+    its target is ignored."""
+    slot = decision.target
+    if decision.op == Op.ADD or slot is None or not 0 <= slot < len(visible):
+        return None
+    return visible[slot]
 
 
 def _as_slots(hits: Sequence[ScoredEntry]) -> list[RetrievedMemory]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from memgym.agents.base import AskedQuestion, RetrievedMemory
-from memgym.agents.context import count_tokens, fit_to_budget, prompt_overhead
+from memgym.agents.context import fit_to_budget, prompt_overhead
 from memgym.agents.prompts import memory_line
 from memgym.agents.registry import make_answerer, make_manager
 from memgym.config import MemoryConfig
@@ -18,6 +18,7 @@ from memgym.data import Dataset, load_dataset
 from memgym.engine import ConversationMemory, embedding_cache_for
 from memgym.facts import fact_stream
 from memgym.metrics.lexical import exact_match
+from memgym.tokens import count_tokens
 
 
 def _oracle_em(dataset: Dataset, manager: str, config: MemoryConfig) -> float:

@@ -69,6 +69,25 @@ class Answer:
     details: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class BankState:
+    """What a manager may know of the bank besides the shown memories: the namespace the new
+    fact goes to, how many memories and tokens that namespace's bank holds, its capacity in
+    tokens (None: unbounded), and where the episode is (the fact's index of `n_facts`)."""
+
+    namespace: str
+    memories: int
+    tokens_used: int
+    capacity: int | None
+    step: int
+    n_facts: int
+
+    @property
+    def tokens_free(self) -> int | None:
+        """Tokens an ADD may still use (None when the bank is unbounded)."""
+        return None if self.capacity is None else max(self.capacity - self.tokens_used, 0)
+
+
 @runtime_checkable
 class MemoryManager(Protocol):
     name: str
@@ -78,6 +97,28 @@ class MemoryManager(Protocol):
     def decide_batch(
         self, items: Sequence[tuple[Fact, Sequence[RetrievedMemory]]]
     ) -> list[ManagerDecision]: ...
+
+
+@runtime_checkable
+class BankAwareManager(Protocol):
+    """A manager that also reads the bank's state. `decide_with_bank` is used instead of
+    `decide` wherever the bank is known; `decide` stays for callers that know only the fact
+    and the shown memories."""
+
+    name: str
+
+    def decide_with_bank(
+        self, fact: Fact, memories: Sequence[RetrievedMemory], bank: BankState
+    ) -> ManagerDecision: ...
+
+
+def decide_in_bank(
+    manager: MemoryManager, fact: Fact, memories: Sequence[RetrievedMemory], bank: BankState
+) -> ManagerDecision:
+    """The manager's decision, given the bank's state when the manager reads it."""
+    if isinstance(manager, BankAwareManager):
+        return manager.decide_with_bank(fact, memories, bank)
+    return manager.decide(fact, memories)
 
 
 @runtime_checkable

@@ -11,35 +11,21 @@ text, and offline).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from datetime import datetime
 from functools import lru_cache
 from itertools import zip_longest
-from pathlib import Path
-from typing import Any
 
 from memgym.agents.base import AskedQuestion, RetrievedMemory
-from memgym.agents.prompts import answer_messages, memory_line
+from memgym.agents.prompts import answer_messages, dated_line
+from memgym.tokens import count_tokens
 
-TOKENIZER_NAME = "all-MiniLM-L6-v2 WordPiece (bert-base-uncased vocabulary)"
 _SLOT_TOKENS = 4  # "[12] " in front of every line, and its line break
 
 
-@lru_cache(maxsize=1)
-def _tokenizer() -> Any:
-    from tokenizers import Tokenizer
-
-    from memgym.retrieval.embedders import minilm_model_path
-
-    tokenizer = Tokenizer.from_file(str(Path(minilm_model_path()) / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    return tokenizer
-
-
 @lru_cache(maxsize=131072)
-def count_tokens(text: str) -> int:
-    """Tokens of `text` under TOKENIZER_NAME, without special tokens."""
-    return len(_tokenizer().encode(text, add_special_tokens=False).ids)
+def _line_cost(text: str, time: datetime | None) -> int:
+    """Tokens a memory costs in the prompt: its dated line and its slot id."""
+    return count_tokens(dated_line(text, time)) + _SLOT_TOKENS
 
 
 def prompt_overhead(question: AskedQuestion, namespaces: Sequence[str]) -> int:
@@ -63,10 +49,14 @@ def fit_to_budget(
         for group, memory in enumerate(row):
             if memory is None:
                 continue
-            cost = count_tokens(memory_line(memory)) + _SLOT_TOKENS
+            cost = _line_cost(memory.text, memory.time)
             if used + cost > budget_tokens:
                 continue  # a shorter memory further down may still fit
             used += cost
             kept.add((group, rank))
     ordered = [m for g, group in enumerate(ranked) for r, m in enumerate(group) if (g, r) in kept]
-    return [replace(m, slot=i) for i, m in enumerate(ordered)]
+    # Built directly: dataclasses.replace costs more than the rest of the budget fill.
+    return [
+        RetrievedMemory(i, m.id, m.text, m.namespace, m.time, m.score)
+        for i, m in enumerate(ordered)
+    ]

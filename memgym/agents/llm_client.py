@@ -103,7 +103,7 @@ def complete_sequentially(
 class ClientStats:
     """Counters a result file records about a client's calls. `requests` and the token counts
     cover every reply the caller got, cached or not, counted with the stated tokenizer
-    (`memgym.agents.context.TOKENIZER_NAME`), so they do not change when a run is resumed;
+    (`memgym.tokens.TOKENIZER_NAME`), so they do not change when a run is resumed;
     `calls`, `cache_hits` and `retries` describe what reached the endpoint."""
 
     requests: int = 0
@@ -115,7 +115,7 @@ class ClientStats:
     failures: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self, messages: Messages, reply: str) -> None:
-        from memgym.agents.context import count_tokens
+        from memgym.tokens import count_tokens
 
         self.requests += 1
         self.prompt_tokens += sum(count_tokens(m.get("content", "")) for m in messages)

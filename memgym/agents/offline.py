@@ -13,7 +13,9 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 
 from memgym.agents.base import (
     Answer,
@@ -23,11 +25,11 @@ from memgym.agents.base import (
     SequentialAnswerer,
     SequentialManager,
 )
-from memgym.agents.prompts import memory_line
+from memgym.agents.prompts import dated_line
 from memgym.config import DEFAULT_MAX_MEMORY_WORDS
 from memgym.data.schema import Fact
 from memgym.memory.operations import Op
-from memgym.metrics.retrieval import support_score
+from memgym.metrics.retrieval import memory_tokens, token_support
 from memgym.metrics.text import content_stems, overlap, porter_stem, statements
 from memgym.retrieval.tokenizer import STOPWORDS
 
@@ -173,7 +175,7 @@ class ExtractiveAnswerer(SequentialAnswerer):
             for w in words:
                 document_frequency[w] = document_frequency.get(w, 0) + 1
 
-        def weight(words: set[str]) -> float:
+        def weight(words: frozenset[str]) -> float:
             # Summed in sorted order: set order follows PYTHONHASHSEED, and float sums do not
             # commute, so ties would break differently from one process to the next.
             return sum(1.0 / document_frequency[w] for w in sorted(words & asked))
@@ -213,12 +215,18 @@ class OracleSupportAnswerer(SequentialAnswerer):
 
     def answer(self, question: AskedQuestion, memories: Sequence[RetrievedMemory]) -> Answer:
         answers = [a for a in self.gold.get(question.id, ()) if a]
-        texts = [
-            memory_line(replace(m, text=statement))
-            for m in memories
-            for statement in statements(m.text)
-        ]
+        lines = [line for m in memories for line in _statement_tokens(m)]
         for gold in answers:
-            if support_score(gold, texts) == 1.0:
+            if token_support(gold, lines) == 1.0:
                 return Answer(gold, details={"oracle": self.name})
         return Answer("", details={"oracle": self.name})
+
+
+def _statement_tokens(memory: RetrievedMemory) -> tuple[frozenset[str], ...]:
+    """Each statement of a memory as the reader sees it (dated), as support tokens."""
+    return _dated_statement_tokens(memory.text, memory.time)
+
+
+@lru_cache(maxsize=65536)
+def _dated_statement_tokens(text: str, time: datetime | None) -> tuple[frozenset[str], ...]:
+    return tuple(memory_tokens(dated_line(s, time)) for s in statements(text))

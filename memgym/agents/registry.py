@@ -6,10 +6,17 @@ import importlib
 import os
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from memgym.agents.base import AnswerAgent, MemoryManager
+from memgym.agents.capacity import (
+    EvictManager,
+    EvidenceManager,
+    FillManager,
+    SalienceManager,
+    SupervisedManager,
+)
 from memgym.agents.llm_agents import LLMAnswerer, LLMManager
 from memgym.agents.llm_client import ChatClient
 from memgym.agents.offline import (
@@ -22,9 +29,25 @@ from memgym.agents.offline import (
     OracleSupportAnswerer,
     RandomManager,
 )
+from memgym.agents.policy import PolicyManager
 from memgym.config import DEFAULT_MAX_MEMORY_WORDS
 
-MANAGERS: tuple[str, ...] = ("add_all", "noop", "heuristic", "random", "concat", "llm")
+MANAGERS: tuple[str, ...] = (
+    "add_all",
+    "noop",
+    "heuristic",
+    "random",
+    "concat",
+    "fill",
+    "evict",
+    "salience",
+    "supervised",
+    "ppo",
+    "evidence",
+    "llm",
+)
+# Managers that read the golds: their runs are ORACLE, never entries.
+ORACLE_MANAGERS: tuple[str, ...] = ("evidence",)
 ANSWERERS: tuple[str, ...] = ("extractive", "oracle_support", "llm")
 DEPRECATED_ANSWERERS: dict[str, str] = {"support": "oracle_support"}
 _REQUIRED_METHODS: dict[type, tuple[str, ...]] = {
@@ -58,10 +81,14 @@ def make_manager(
     *,
     max_memory_words: int = DEFAULT_MAX_MEMORY_WORDS,
     seed: int = 0,
+    evidence_turn_ids: Collection[str] | None = None,
+    policy_file: str | None = None,
 ) -> MemoryManager:
-    """A manager by name (add_all, noop, heuristic, random, concat, llm) or `module:callable`.
+    """A manager by name (see MANAGERS) or `module:callable`.
 
-    Offline managers that write merges keep them within `max_memory_words`."""
+    Offline managers that write merges keep them within `max_memory_words`. `evidence` is an
+    ORACLE and needs the golds through `evidence_turn_ids` (the evidence turns of the
+    conversation it manages); `ppo` runs the shipped policy, or `policy_file`."""
     if not isinstance(spec, str):
         checked: MemoryManager = _checked(spec, MemoryManager, type(spec).__name__)
         return checked
@@ -75,6 +102,22 @@ def make_manager(
         return RandomManager(seed)
     if spec == "concat":
         return ConcatManager(max_memory_words)
+    if spec == "fill":
+        return FillManager()
+    if spec == "evict":
+        return EvictManager()
+    if spec == "salience":
+        return SalienceManager()
+    if spec == "supervised":
+        return SupervisedManager()
+    if spec == "ppo":
+        return PolicyManager(policy_file, max_memory_words)
+    if spec == "evidence":
+        if evidence_turn_ids is None:
+            raise ValueError(
+                "the evidence manager is an ORACLE: it needs the golds (evidence_turn_ids)"
+            )
+        return EvidenceManager(evidence_turn_ids)
     if spec == "llm":
         if client is None:
             raise ValueError(

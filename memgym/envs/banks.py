@@ -9,6 +9,7 @@ from typing import Any
 
 from memgym.agents.base import MemoryManager
 from memgym.config import MemoryConfig
+from memgym.data.schema import Fact
 from memgym.engine import ConversationMemory, embedding_cache_for
 from memgym.envs.episodes import Episode
 from memgym.memory.bank import BankSnapshot
@@ -25,8 +26,11 @@ class EpisodeBanks:
         reference_manager: MemoryManager,
         retriever_factory: Callable[[], Retriever] | None = None,
         embedding_cache_dir: str | Path | None = None,
+        streams: dict[str, tuple[Fact, ...]] | None = None,
     ) -> None:
+        """`streams` are each conversation's facts (a capacity share is taken of them)."""
         self.config = config
+        self.streams = streams or {}
         self.reference_manager = reference_manager
         self.retriever_factory = retriever_factory
         self.embedding_cache_dir = embedding_cache_dir
@@ -35,13 +39,14 @@ class EpisodeBanks:
 
     def empty(self, episode: Episode) -> ConversationMemory:
         """An empty bank for the episode's conversation."""
+        facts = self.streams.get(episode.conversation.id, episode.facts)
         if self.retriever_factory is not None:
             return ConversationMemory(
-                episode.conversation, self.config, None, self.retriever_factory
+                episode.conversation, self.config, None, self.retriever_factory, facts
             )
         if self._cache is None:
             self._cache = embedding_cache_for(self.config, self.embedding_cache_dir)
-        return ConversationMemory(episode.conversation, self.config, self._cache)
+        return ConversationMemory(episode.conversation, self.config, self._cache, facts=facts)
 
     def start(self, index: int, episode: Episode) -> ConversationMemory:
         """The bank episode `index` starts from (texts embedded in one batch ahead of use)."""

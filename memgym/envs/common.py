@@ -14,6 +14,7 @@ from memgym.agents.base import RetrievedMemory
 from memgym.data.loading import load_dataset
 from memgym.data.schema import Dataset
 from memgym.metrics.protocols import METRICS, QuestionMetric
+from memgym.tokens import count_tokens
 
 _WARNED: set[str] = set()
 
@@ -55,18 +56,24 @@ def iso(time: datetime | None) -> str:
     return "" if time is None else time.isoformat()
 
 
-def slots_observation(memories: Sequence[RetrievedMemory], k: int) -> dict[str, Any]:
-    """Fixed-size slot view of retrieved memories (empty strings and mask 0 for empty slots)."""
+def slots_observation(
+    memories: Sequence[RetrievedMemory], k: int, sizes: bool = False
+) -> dict[str, Any]:
+    """Fixed-size slot view of retrieved memories (empty strings and mask 0 for empty slots);
+    with `sizes`, each memory's size in tokens."""
     shown = list(memories[:k])
     pad = k - len(shown)
     mask = np.zeros(k, dtype=np.int8)
     mask[: len(shown)] = 1
-    return {
+    slots = {
         "texts": tuple([m.text for m in shown] + [""] * pad),
         "speakers": tuple([m.namespace for m in shown] + [""] * pad),
         "times": tuple([iso(m.time) for m in shown] + [""] * pad),
         "mask": mask,
     }
+    if sizes:
+        slots["tokens"] = np.array([count_tokens(m.text) for m in shown] + [0] * pad, np.int64)
+    return slots
 
 
 # "f1" is the dataset's own scorer (LoCoMo's per-category rules); the rest as in memgym.metrics.

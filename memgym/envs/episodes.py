@@ -13,7 +13,7 @@ bank. Questions without usable evidence are listed as skipped, with the reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,7 @@ class EpisodePlan:
 
     episodes: tuple[Episode, ...]
     skipped: tuple[Skipped, ...] = field(default=())
+    streams: dict[str, tuple[Fact, ...]] = field(default_factory=dict)  # by conversation id
 
     def select(self, options: dict[str, Any], rng: np.random.Generator) -> int:
         """The episode `reset` starts: `options["episode_index"]` (or the older
@@ -96,10 +97,12 @@ def plan_episodes(
         raise ValueError("window must be >= 0")
     facts = {c.id: tuple(fact_stream(c, fact_source)) for c in conversations}
     if kind == "window":
-        return window_tuples(conversations, facts, window)
-    if kind == "conversation":
-        return conversation_episodes(conversations, facts)
-    raise ValueError(f"unknown episode kind {kind!r}; expected conversation or window")
+        plan = window_tuples(conversations, facts, window)
+    elif kind == "conversation":
+        plan = conversation_episodes(conversations, facts)
+    else:
+        raise ValueError(f"unknown episode kind {kind!r}; expected conversation or window")
+    return replace(plan, streams=facts)
 
 
 def conversation_episodes(

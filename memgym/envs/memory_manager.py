@@ -11,7 +11,7 @@ import gymnasium as gym
 import numpy as np
 
 from memgym.actions import check_action
-from memgym.agents.base import AnswerAgent, MemoryManager, RetrievedMemory
+from memgym.agents.base import AnswerAgent, BankState, MemoryManager, RetrievedMemory
 from memgym.agents.registry import describe_agent, make_manager
 from memgym.config import DEFAULT_ANSWER_PROMPT_TOKENS, DEFAULT_MAX_MEMORY_WORDS, MemoryConfig
 from memgym.data.schema import Dataset, Fact, Question
@@ -26,6 +26,7 @@ from memgym.envs.spaces import manager_spaces
 from memgym.envs.state import STATE_VERSION, Continuable, Progress, jsonable_rng, read_state
 from memgym.facts import FactSource, default_fact_source, fact_source_name
 from memgym.memory.bank import MemoryBank
+from memgym.memory.capacity import capacity_key
 from memgym.retrieval.base import Retriever
 
 EpisodeKind = Literal["conversation", "window"]
@@ -63,13 +64,20 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
     `invalid_action_penalty` and is explained in `info["invalid_action"]`; with `strict=True`
     it raises `InvalidActionError`.
 
+    With a `memory_capacity`, an ADD or UPDATE that would overflow its bank (an UPDATE counts
+    its net growth) is invalid too; `info["capacity"]` then says how many tokens were free and
+    how many the write needed. DELETE frees space.
+
     ## Observation Space
 
     A `Dict` of `fact` (`UnicodeText`), `speaker`, `time` (ISO 8601 or ""), `step` and
-    `remaining` (`Box` int64 counters) and `memories`: `observation_k` slots with `texts`,
-    `speakers`, `times` (empty strings when unused) and a `mask` (`MultiBinary`). Slot i of the
-    observation is the target id i of the action. Text spaces accept any characters: vector envs
-    need `AsyncVectorEnv(..., shared_memory=False)`.
+    `remaining` (`Box` int64 counters: the position in the episode) and `memories`:
+    `observation_k` slots with `texts`, `speakers`, `times` (empty strings when unused) and a
+    `mask` (`MultiBinary`). Slot i of the observation is the target id i of the action. With a
+    `memory_capacity`, `memories` also has `tokens` (each shown memory's size) and `bank` holds
+    the state of the new fact's bank: `memories`, `tokens` used, `capacity` and `free` tokens.
+    Text spaces accept any characters: vector envs need `AsyncVectorEnv(...,
+    shared_memory=False)`.
 
     ## Rewards
 
@@ -103,6 +111,10 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
       `dense_index`, `observation_k` (10), `answer_k` (None: as many as fit the budget; 30 per
       speaker is Memory-R1's cap), `namespace_by`, `max_text_chars` (2000),
       `max_memory_words` (40), `answer_prompt_tokens` (4096).
+    - `memory_capacity`: tokens each speaker's bank may hold (int), or a share f in (0, 1) of
+      that speaker's fact tokens in the conversation; None (default) is unbounded. Meant for
+      whole-conversation episodes (`fact_source="turns"` makes it a choice of which turns to
+      keep): window episodes start from a reference bank built without it.
     - `answerer` ("oracle_support", "extractive", "llm", or an AnswerAgent), `reader` (for
       "llm": a ChatClient or a dict such as `{"base_url", "model"}` or `{"model_path"}`),
       `reward_cache_dir` (answers shared on disk across processes), `cache_stats_in_info`
@@ -114,7 +126,8 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
 
     ## Version History
 
-    - v0: per-question tuples, one action path, token-budgeted reader, counterfactual credit.
+    - v0: per-question tuples, one action path, token-budgeted reader, counterfactual credit;
+      `memory_capacity` (the `bank` observation and slot sizes appear only with it).
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}  # noqa: RUF012 (Gymnasium declares it so)
@@ -138,6 +151,7 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
         max_text_chars: int = 2000,
         max_memory_words: int = DEFAULT_MAX_MEMORY_WORDS,
         answer_prompt_tokens: int = DEFAULT_ANSWER_PROMPT_TOKENS,
+        memory_capacity: int | float | None = None,
         answerer: str | AnswerAgent = "oracle_support",
         reader: Any = None,
         reward_cache_dir: str | Path | None = None,
@@ -165,6 +179,7 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
             max_text_chars=max_text_chars,
             max_memory_words=max_memory_words,
             answer_prompt_tokens=answer_prompt_tokens,
+            memory_capacity=memory_capacity,
         )
         self.episode_kind: EpisodeKind = episode
         self.window = window
@@ -181,12 +196,15 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
         self.plan = plan_episodes(self.dataset.conversations, self.fact_source, episode, window)
         if not self.plan.episodes:
             raise ValueError(f"no {episode} episodes in {self.dataset.name} {self.dataset.split!r}")
-        self.observation_space, self.action_space = manager_spaces(observation_k, max_text_chars)
+        self.observation_space, self.action_space = manager_spaces(
+            observation_k, max_text_chars, capacity=memory_capacity is not None
+        )
         self.banks = EpisodeBanks(
             self.config,
             self.window_manager,
             None if isinstance(retriever, str) else retriever,
             embedding_cache_dir,
+            self.plan.streams,
         )
         self._clear_episode()
 
@@ -266,19 +284,44 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
         if self._episode is None or self._memory is None:
             raise RuntimeError("call reset() before observation()")
         facts = self._episode.facts
-        if self._progress.cursor < len(facts):
-            fact = facts[self._progress.cursor]
+        fact = self.current_fact
+        if fact is not None:
             self._visible = self._memory.memories_for_fact(fact)
             head = {"fact": fact.text, "speaker": fact.speaker, "time": iso(fact.time)}
         else:
             self._visible = []
             head = {"fact": "", "speaker": "", "time": ""}
-        return {
+        capped = self._memory.capacity is not None
+        observation = {
             **head,
             "step": np.array(self._progress.cursor, dtype=np.int64),
             "remaining": np.array(len(facts) - self._progress.cursor, dtype=np.int64),
-            "memories": slots_observation(self._visible, self.config.observation_k),
+            "memories": slots_observation(self._visible, self.config.observation_k, capped),
         }
+        if capped:
+            observation["bank"] = self._bank_observation(fact)
+        return observation
+
+    def bank_state(self) -> BankState | None:
+        """The state of the current fact's bank, as a manager reads it (None after the last
+        step)."""
+        fact = self.current_fact
+        if fact is None or self._memory is None or self._episode is None:
+            return None
+        return self._memory.bank_state(fact, self._progress.cursor, len(self._episode.facts))
+
+    def _bank_observation(self, fact: Fact | None) -> dict[str, np.ndarray]:
+        state = self.bank_state()
+        values = (0, 0, 0, 0)
+        if fact is not None and state is not None:
+            values = (
+                state.memories,
+                state.tokens_used,
+                state.capacity or 0,
+                state.tokens_free or 0,
+            )
+        keys = ("memories", "tokens", "capacity", "free")
+        return {k: np.array(v, dtype=np.int64) for k, v in zip(keys, values, strict=True)}
 
     def step(self, action: Any) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
         episode, memory = self._episode, self._memory
@@ -289,8 +332,11 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
         progress = self._progress
         fact = episode.facts[progress.cursor]
         decision = check_action(action, self._visible, fact, self.config)
-        if decision.error is not None and self.strict:
-            raise InvalidActionError(decision.error)
+        room = None
+        if memory.capacity is not None and decision.error is None:
+            room = memory.room(decision, fact, self._visible)
+        if self.strict and (reason := memory.check(decision, fact, self._visible)) is not None:
+            raise InvalidActionError(reason)
         step_index = self._progress.cursor
         noop_contexts = self.rewards.before_step(memory, episode, step_index)
         outcome = memory.apply(decision, fact, self._visible, step_index)
@@ -320,6 +366,12 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
             "bank_size": len(memory.bank),
             "oracle": self.reader.oracle,
         }
+        if room is not None:
+            info["capacity"] = {
+                "namespace": room.namespace,
+                "tokens_free": room.free,
+                "tokens_needed": room.needed,
+            }
         if self.cache_stats_in_info:  # opt-in: Gymnasium's checker wants identical infos
             info["reward_cache"] = self.reader.answerer.stats.as_dict()
         if terminated:
@@ -341,6 +393,7 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
             "potential": self.rewards.potential,
             "boundary_potential": self.rewards.boundary_potential,
             **self._progress.to_json(),
+            **capacity_key({"memory_capacity": self.config.memory_capacity}),
         }
 
     def set_state(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -355,6 +408,7 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
             conversation_of=lambda i: episodes[i].conversation.id,
             n_facts_of=lambda i: len(episodes[i].facts),
             bit_generator=type(self.np_random.bit_generator),
+            memory_capacity=self.config.memory_capacity,
         )
         episode = episodes[loaded.episode_index]
         memory = self.banks.empty(episode)

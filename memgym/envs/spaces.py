@@ -42,35 +42,53 @@ class UnicodeText(spaces.Text):
         return hash((UnicodeText, self.min_length, self.max_length))
 
 
-def memory_slots_space(k: int, max_chars: int) -> spaces.Dict:
-    """k memory slots: texts, speakers, dates ("" when empty) and a mask of filled slots."""
-    return spaces.Dict(
-        {
-            "texts": spaces.Tuple([UnicodeText(max_chars) for _ in range(k)]),
-            "speakers": spaces.Tuple([UnicodeText(256) for _ in range(k)]),
-            "times": spaces.Tuple([UnicodeText(64) for _ in range(k)]),
-            "mask": spaces.MultiBinary(k),
-        }
-    )
+_COUNT_MAX = np.iinfo(np.int64).max
+
+
+def memory_slots_space(k: int, max_chars: int, sizes: bool = False) -> spaces.Dict:
+    """k memory slots: texts, speakers, dates ("" when empty) and a mask of filled slots; with
+    `sizes`, each slot's size in tokens (0 when empty)."""
+    slots: dict[str, spaces.Space[Any]] = {
+        "texts": spaces.Tuple([UnicodeText(max_chars) for _ in range(k)]),
+        "speakers": spaces.Tuple([UnicodeText(256) for _ in range(k)]),
+        "times": spaces.Tuple([UnicodeText(64) for _ in range(k)]),
+        "mask": spaces.MultiBinary(k),
+    }
+    if sizes:
+        slots["tokens"] = spaces.Box(0, _COUNT_MAX, shape=(k,), dtype=np.int64)
+    return spaces.Dict(slots)
 
 
 MAX_FACT_CHARS = 100_000
 
 
-def manager_spaces(k: int, max_chars: int) -> tuple[spaces.Dict, spaces.Dict]:
-    """MemoryManagerEnv's observation space (the new fact, counters and k memory slots) and
-    action space (operation, target slot, text)."""
-    counter = spaces.Box(0, np.iinfo(np.int64).max, shape=(), dtype=np.int64)
-    observation = spaces.Dict(
-        {
-            "fact": UnicodeText(MAX_FACT_CHARS),
-            "speaker": UnicodeText(256),
-            "time": UnicodeText(64),
-            "step": counter,
-            "remaining": counter,
-            "memories": memory_slots_space(k, max_chars),
-        }
+def bank_space() -> spaces.Dict:
+    """The state of the new fact's bank under a capacity: memories, tokens used, capacity and
+    tokens free."""
+    counter = spaces.Box(0, _COUNT_MAX, shape=(), dtype=np.int64)
+    return spaces.Dict(
+        {"memories": counter, "tokens": counter, "capacity": counter, "free": counter}
     )
+
+
+def manager_spaces(
+    k: int, max_chars: int, capacity: bool = False
+) -> tuple[spaces.Dict, spaces.Dict]:
+    """MemoryManagerEnv's observation space (the new fact, counters and k memory slots; with a
+    `capacity`, the bank's state and each slot's size too) and action space (operation,
+    target slot, text)."""
+    counter = spaces.Box(0, _COUNT_MAX, shape=(), dtype=np.int64)
+    parts: dict[str, spaces.Space[Any]] = {
+        "fact": UnicodeText(MAX_FACT_CHARS),
+        "speaker": UnicodeText(256),
+        "time": UnicodeText(64),
+        "step": counter,
+        "remaining": counter,
+        "memories": memory_slots_space(k, max_chars, sizes=capacity),
+    }
+    if capacity:
+        parts["bank"] = bank_space()
+    observation = spaces.Dict(parts)
     action = spaces.Dict(
         {"op": spaces.Discrete(4), "target": spaces.Discrete(k), "text": UnicodeText(max_chars)}
     )

@@ -72,10 +72,12 @@ def read_state(
     conversation_of: Any,
     n_facts_of: Any,
     bit_generator: type[np.random.BitGenerator],
+    memory_capacity: int | float | None = None,
 ) -> LoadedState:
     """Validate `state` for an env with these properties; ValueError names the bad field.
 
-    `conversation_of(i)` and `n_facts_of(i)` give episode i's conversation id and fact count.
+    `conversation_of(i)` and `n_facts_of(i)` give episode i's conversation id and fact count;
+    a state carries the env's `memory_capacity` (left out when None).
     """
     if not isinstance(state, dict):
         raise ValueError(f"state must be a dict, got {type(state).__name__}")
@@ -84,6 +86,11 @@ def read_state(
     if state.get("episode_kind") != episode_kind:
         raise ValueError(
             f"field 'episode_kind' is {state.get('episode_kind')!r}; this env has {episode_kind!r}"
+        )
+    if state.get("memory_capacity") != memory_capacity:
+        raise ValueError(
+            f"field 'memory_capacity' is {state.get('memory_capacity')!r}; this env has "
+            f"{memory_capacity!r}"
         )
     index = _int(state, "episode_index", 0, n_episodes - 1)
     if state.get("conversation_id") != conversation_of(index):

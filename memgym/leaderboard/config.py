@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from memgym.config import MemoryConfig
-from memgym.io import stable_hash
+from memgym.io import sha256_file, stable_hash
+from memgym.memory.capacity import capacity_key
 
 CALL_SETTINGS = ("concurrency", "timeout", "max_retries")
 
@@ -87,7 +89,8 @@ class JudgeSettings:
 @dataclass(frozen=True)
 class EvalConfig:
     """One leaderboard run. `manager`/`answerer` are names or `module:callable` specs;
-    `strict` refuses data with warnings instead of loading what is usable."""
+    `policy_file` is the `ppo` manager's policy (None: the shipped one); `strict` refuses data
+    with warnings instead of loading what is usable."""
 
     dataset: str = "locomo"
     data: str | None = None
@@ -103,6 +106,7 @@ class EvalConfig:
     inject: int = 0
     seed: int = 0
     strict: bool = False
+    policy_file: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,9 +116,16 @@ class EvalConfig:
         (concurrency, timeout, retries) is left out: it decides only whether a call fails, and
         failures are recorded per question, so a run interrupted by a rate limit may resume
         with gentler settings (finished conversations are kept as they were). `strict` is left
-        out too: it only refuses data."""
+        out too: it only refuses data. Settings added later (`memory_capacity`, `policy_file`)
+        are left out while unset, so folders of earlier runs still resume; a policy file counts
+        by its content."""
         config = self.to_dict()
         del config["strict"]
+        config["memory"] = capacity_key(config["memory"])
+        if config["policy_file"] is None:
+            del config["policy_file"]
+        else:
+            config["policy_file"] = sha256_file(Path(config["policy_file"]))
         for llm in (config["llm"], (config["judge"] or {}).get("llm")):
             if llm is not None:
                 for key in CALL_SETTINGS:

@@ -13,7 +13,7 @@ from typing import Any
 from memgym.agents.answer_cache import CachingAnswerer, shared_answer_cache
 from memgym.agents.base import AnswerAgent, AskedQuestion, MemoryManager
 from memgym.agents.clients import make_client
-from memgym.agents.context import count_tokens, prompt_overhead
+from memgym.agents.context import prompt_overhead
 from memgym.agents.llm_client import ChatClient
 from memgym.agents.prompts import memory_line
 from memgym.agents.registry import describe_agent, make_answerer, make_manager
@@ -27,6 +27,7 @@ from memgym.metrics.integrity import bank_integrity
 from memgym.metrics.protocols import ScoringProtocol, evaluation_protocol, judges_for
 from memgym.metrics.retrieval import evidence_recall
 from memgym.metrics.scoring import score_question
+from memgym.tokens import count_tokens
 
 Progress = Callable[[str, int], None]
 ANSWER_CHUNK = 16  # questions per reader batch: progress moves while a long conversation runs
@@ -43,12 +44,21 @@ class Agents:
 
 
 def make_agents(
-    config: EvalConfig, gold: dict[str, list[str]], llm_cache: str | None = None
+    config: EvalConfig,
+    gold: dict[str, list[str]],
+    llm_cache: str | None = None,
+    evidence_turn_ids: frozenset[str] = frozenset(),
 ) -> Agents:
-    """The manager, the (cached) answerer and the judge's own client of `config`."""
+    """The manager, the (cached) answerer and the judge's own client of `config`. Only an
+    ORACLE manager (`evidence`) reads `evidence_turn_ids`, the conversation's gold evidence."""
     client = None if config.llm is None else make_client(config.llm.client_spec(llm_cache))
     manager = make_manager(
-        config.manager, client, max_memory_words=config.memory.max_memory_words, seed=config.seed
+        config.manager,
+        client,
+        max_memory_words=config.memory.max_memory_words,
+        seed=config.seed,
+        evidence_turn_ids=evidence_turn_ids,
+        policy_file=config.policy_file,
     )
     inner: AnswerAgent = make_answerer(config.answerer, gold, client)
     answerer = CachingAnswerer(
@@ -75,21 +85,27 @@ def evaluate_conversation(
     protocol = evaluation_protocol(config.protocol)
     questions = [q for q in conversation.questions if q.category not in protocol.skip_categories]
     dataset_name = "locomo" if config.dataset == "sample" else config.dataset
-    facts = fact_stream(conversation, config.fact_source or default_fact_source(dataset_name))  # type: ignore[arg-type]
+    stream = fact_stream(conversation, config.fact_source or default_fact_source(dataset_name))  # type: ignore[arg-type]
+    facts = stream
     injected = plant(conversation, facts, config.inject, config.seed) if config.inject else None
     if injected is not None:
         facts = list(injected.facts)
     probes = list(injected.probes) if injected is not None else []
     gold = {q.id: list(q.answers) for q in (*questions, *probes)}
-    agents = make_agents(config, gold, llm_cache)
-    memory = ConversationMemory(conversation, config.memory, embedding_cache_for(config.memory))
+    evidence = frozenset(t for q in questions for t in q.evidence_turn_ids)
+    agents = make_agents(config, gold, llm_cache, evidence)
+    # A capacity share is of the conversation's own facts: planted ones do not enlarge it.
+    memory = ConversationMemory(
+        conversation, config.memory, embedding_cache_for(config.memory), facts=stream
+    )
     memory.prefetch([f.text for f in facts] + [q.text for q in (*questions, *probes)])
     usage = _Usage(agents.client)
     operations: Counter[str] = Counter()
     invalid, failures, deleted_at = [], [], set()
     for step, fact in enumerate(facts):
         visible = memory.memories_for_fact(fact)
-        outcome = memory.apply(agents.manager.decide(fact, visible), fact, visible, step)
+        decision = memory.decide(agents.manager, fact, visible, step, len(facts))
+        outcome = memory.apply(decision, fact, visible, step)
         if outcome.failure is not None:
             failures.append(
                 {

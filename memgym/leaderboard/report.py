@@ -99,8 +99,9 @@ def markdown_table(
     if results.get("oracle"):
         lines += [
             "",
-            "**ORACLE**: the answerer reads gold answers; these scores are a reward "
-            "proxy, not a result, and are not comparable to any system's.",
+            "**ORACLE**: an agent reads gold answers (the oracle_support answerer, or the "
+            "evidence manager); these scores are a reference, not a result, and are not "
+            "comparable to any system's.",
         ]
     lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for key, row in summary["by_category"].items():
@@ -128,7 +129,13 @@ def markdown_table(
 def _context_rule(retrieval: dict[str, Any]) -> str:
     k = retrieval.get("answer_k_per_namespace")
     cap = f"top {k} per speaker" if k else "best first"
-    return f"{cap} within {retrieval.get('answer_prompt_tokens')} tokens"
+    rule = f"{cap} within {retrieval.get('answer_prompt_tokens')} tokens"
+    capacity = retrieval.get("memory_capacity")
+    if capacity is not None:
+        share = isinstance(capacity, float)
+        size = f"{capacity:g} of its speaker's fact tokens" if share else f"{capacity} tokens"
+        rule += f"; each bank holds at most {size}"
+    return rule
 
 
 def _comparable_to_published(results: dict[str, Any]) -> bool:

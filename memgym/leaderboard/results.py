@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from memgym.agents.context import TOKENIZER_NAME
 from memgym.agents.prompts import prompt_hashes
 from memgym.data.categories import category_label
 from memgym.data.schema import Dataset
 from memgym.leaderboard.config import EvalConfig
 from memgym.metrics.aggregate import aggregate
 from memgym.metrics.protocols import METRICS, ScoringProtocol, judges_for
+from memgym.tokens import TOKENIZER_NAME
 
 RESULT_VERSION = 2
 RUNTIME_KEYS = ("questions", "seconds", "answer_cache")
@@ -90,6 +90,7 @@ def build_results(
             "answer_prompt_tokens": config.memory.answer_prompt_tokens,
             "context_tokenizer": TOKENIZER_NAME,
             "namespace_by": config.memory.namespace_by,
+            "memory_capacity": config.memory.memory_capacity,
         },
         "agents": agents,
         "prompts": prompt_hashes(),
@@ -117,7 +118,7 @@ def runtime(per_conversation: Sequence[Mapping[str, Any]], run_seconds: float) -
 
 
 def run_title(config: EvalConfig, agents: dict[str, Any], oracle: bool) -> str:
-    """The table title: the agents, and ORACLE when the reader reads gold answers."""
+    """The table title: the agents, and ORACLE when one of them reads gold answers."""
     title = f"{config.manager} manager + {config.answerer} answerer"
     model = agents.get("answerer", {}).get("client", {}).get("model")
     if model:

@@ -58,8 +58,8 @@ class RunConfigError(ValueError):
 
 
 def prepare(config: EvalConfig) -> tuple[Dataset, dict[str, Any], bool]:
-    """The dataset, the agents' descriptions and whether the reader is an oracle, or
-    RunConfigError / DatasetError before anything is written."""
+    """The dataset, the agents' descriptions and whether an agent reads the golds (an ORACLE
+    run), or RunConfigError / DatasetError before anything is written."""
     for role, spec in (("manager", config.manager), ("answerer", config.answerer)):
         if spec == "llm" and config.llm is None:
             raise RunConfigError(
@@ -85,8 +85,15 @@ def prepare(config: EvalConfig) -> tuple[Dataset, dict[str, Any], bool]:
                     "the judge is the answerer's own model; --judge-self grades with it and "
                     "records that it did"
                 )
+    if config.policy_file is not None and config.manager != "ppo":
+        raise RunConfigError("--policy-file is the ppo manager's policy: add --manager ppo")
     try:
-        manager = make_manager(config.manager, _placeholder(config))
+        manager = make_manager(
+            config.manager,
+            _placeholder(config),
+            evidence_turn_ids=frozenset(),
+            policy_file=config.policy_file,
+        )
         answerer = make_answerer(config.answerer, {}, _placeholder(config))
     except (ValueError, TypeError) as exc:
         raise RunConfigError(str(exc)) from exc
@@ -94,7 +101,7 @@ def prepare(config: EvalConfig) -> tuple[Dataset, dict[str, Any], bool]:
     if not dataset.conversations:
         raise RunConfigError(f"split {config.split!r} of {dataset.source} has no conversations")
     agents = {"manager": describe_agent(manager), "answerer": describe_agent(answerer)}
-    return dataset, agents, is_oracle(answerer)
+    return dataset, agents, is_oracle(answerer) or is_oracle(manager)
 
 
 def load_split(config: EvalConfig) -> Dataset:

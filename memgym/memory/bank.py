@@ -13,6 +13,7 @@ from typing import Any
 from memgym.errors import MemoryBankError
 from memgym.memory.operations import HistoryRecord, LogRecord, MemoryEntry, Op
 from memgym.retrieval.base import Retriever
+from memgym.tokens import count_tokens
 
 DEFAULT_NAMESPACE = "default"
 
@@ -51,6 +52,9 @@ class MemoryBank:
         self._entries: dict[str, MemoryEntry] = {}
         self._log: list[LogRecord] = []
         self._counter = 0
+        # Per namespace [memories, tokens], built on first use and kept up to date by every
+        # write after it: banks with a capacity read it at every step.
+        self._usage: dict[str, list[int]] | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -77,6 +81,21 @@ class MemoryBank:
     def namespaces(self) -> list[str]:
         """Namespaces that hold at least one live entry, in order of first use."""
         return list(dict.fromkeys(e.namespace for e in self._entries.values()))
+
+    def usage(self, namespace: str) -> tuple[int, int]:
+        """How many memories `namespace` holds and their tokens (`memgym.tokens`)."""
+        if self._usage is None:
+            self._usage = {}
+            for entry in self._entries.values():
+                self._count(entry.namespace, 1, entry.text)
+        memories, tokens = self._usage.get(namespace, (0, 0))
+        return memories, tokens
+
+    def _count(self, namespace: str, memories: int, text: str, sign: int = 1) -> None:
+        if self._usage is not None:
+            row = self._usage.setdefault(namespace, [0, 0])
+            row[0] += memories
+            row[1] += sign * count_tokens(text)
 
     @property
     def log(self) -> tuple[LogRecord, ...]:
@@ -125,6 +144,7 @@ class MemoryBank:
         if self.retriever is not None:
             self.retriever.add(entry.id, text, namespace)
         self._entries[entry.id] = entry
+        self._count(namespace, 1, text)
         self._record(Op.ADD, entry, None, text, step)
         return entry
 
@@ -156,6 +176,8 @@ class MemoryBank:
         if self.retriever is not None and text != old.text:
             self.retriever.update(entry_id, text, old.namespace)
         self._entries[entry_id] = entry
+        self._count(old.namespace, 0, old.text, -1)
+        self._count(old.namespace, 0, text)
         self._record(Op.UPDATE, entry, old.text, text, step)
         return entry
 
@@ -165,6 +187,7 @@ class MemoryBank:
         if self.retriever is not None:
             self.retriever.remove(entry_id, entry.namespace)
         del self._entries[entry_id]
+        self._count(entry.namespace, -1, entry.text, -1)
         self._record(Op.DELETE, entry, entry.text, None, step)
         return entry
 
@@ -221,6 +244,7 @@ class MemoryBank:
         self._entries = dict(snapshot.entries)
         self._log = list(snapshot.log)
         self._counter = snapshot.counter
+        self._usage = None
         if self.retriever is not None:
             if snapshot.retriever is None:
                 raise MemoryBankError("snapshot was taken without a retriever")
@@ -235,6 +259,7 @@ class MemoryBank:
             list(self._log),
             self._counter,
         )
+        twin._usage = None if self._usage is None else {k: list(v) for k, v in self._usage.items()}
         return twin
 
     def rebuild_index(self) -> None:

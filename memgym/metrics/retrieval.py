@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from memgym.metrics.lexical import Gold, gold_answers
 from memgym.metrics.text import locomo_tokens
@@ -34,7 +35,18 @@ def support_score(gold: Gold, memory_texts: Iterable[str]) -> float:
     Each part must come from a single memory: words scattered over unrelated memories (or over
     a long memory and a date elsewhere) do not make an answer a reader can give.
     """
-    lines = [set(locomo_tokens(text)) for text in memory_texts]
+    return token_support(gold, [memory_tokens(text) for text in memory_texts])
+
+
+@lru_cache(maxsize=262144)
+def memory_tokens(text: str) -> frozenset[str]:
+    """The normalised, stemmed tokens of one memory line (cached: rewards rescore the same
+    memories after every step)."""
+    return frozenset(locomo_tokens(text))
+
+
+def token_support(gold: Gold, lines: Sequence[frozenset[str]]) -> float:
+    """`support_score` on memory lines already turned into tokens by `memory_tokens`."""
 
     def one(answer: str) -> float:
         parts = [set(locomo_tokens(p)) for p in answer.split(",")]

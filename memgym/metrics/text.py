@@ -42,12 +42,14 @@ def porter_stem(token: str) -> str:
     return str(_stemmer().stem(token))
 
 
-def content_stems(text: str) -> set[str]:
-    """Stemmed content words (retrieval stop words dropped): the unit of overlap tests."""
-    return {porter_stem(t) for t in tokenize(text)}
+@lru_cache(maxsize=65536)
+def content_stems(text: str) -> frozenset[str]:
+    """Stemmed content words (retrieval stop words dropped): the unit of overlap tests (cached:
+    managers compare each new fact with the same shown memories again and again)."""
+    return frozenset(porter_stem(t) for t in tokenize(text))
 
 
-def overlap(a: set[str], b: set[str]) -> float:
+def overlap(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float:
     """Overlap coefficient |a & b| / min(|a|, |b|); 0 when either is empty."""
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 

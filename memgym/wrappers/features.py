@@ -10,10 +10,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from memgym.actions import words
-from memgym.agents.offline import merge_texts
+from memgym.agents.capacity_features import capacity_features, discrete_decision, feature_names
 from memgym.envs.memory_manager import MemoryManagerEnv
-from memgym.memory.operations import Op
 from memgym.metrics.text import content_stems, overlap
 from memgym.retrieval.embedders import HashingEmbedder
 
@@ -31,24 +29,47 @@ PER_SLOT = 6
 GLOBAL = 5
 
 
+FEATURE_SETS = ("similarity", "capacity")
+
+
 class FeatureObservation(gym.ObservationWrapper[np.ndarray, Any, dict[str, Any]]):
     """A fixed-size float32 vector instead of text, for MemoryManagerEnv.
 
-    Per memory slot (k of them): filled, word overlap with the fact (stemmed content words),
-    cosine of hashed word vectors, the slot's rank, length ratio, and whether the fact is a
-    negation. Then: bank size (log), fact length (log), fraction of the episode done, number of
-    filled slots / k, and a constant 1.
+    `features="similarity"` (default): per memory slot (k of them), filled, word overlap with
+    the fact (stemmed content words), cosine of hashed word vectors, the slot's rank, length
+    ratio, and whether the fact is a negation; then bank size (log), fact length (log),
+    fraction of the episode done, number of filled slots / k, and a constant 1.
+
+    `features="capacity"`: `memgym.agents.capacity_features` for the first `k` slots (default:
+    the env's `observation_k`), what the `ppo` manager computes from a fact, its memories and
+    its bank: the salience rule's signals and the bank's room (for `memory_capacity`).
     """
 
-    def __init__(self, env: gym.Env[Any, Any], embedder_dim: int = 256) -> None:
+    def __init__(
+        self,
+        env: gym.Env[Any, Any],
+        embedder_dim: int = 256,
+        *,
+        features: str = "similarity",
+        k: int | None = None,
+    ) -> None:
         super().__init__(env)
+        if features not in FEATURE_SETS:
+            raise ValueError(f"features must be one of {FEATURE_SETS}, got {features!r}")
         self.manager_env = memory_manager_env(env)
-        self.k = self.manager_env.config.observation_k
+        self.features = features
+        self.k = k or self.manager_env.config.observation_k
         self.embedder = HashingEmbedder(embedder_dim)
-        self.size = self.k * PER_SLOT + GLOBAL
-        self.observation_space = spaces.Box(-1.0, 1e3, shape=(self.size,), dtype=np.float32)
+        if features == "capacity":
+            self.size = len(feature_names(self.k))
+            self.observation_space = spaces.Box(-2.0, 2.0, shape=(self.size,), dtype=np.float32)
+        else:
+            self.size = self.k * PER_SLOT + GLOBAL
+            self.observation_space = spaces.Box(-1.0, 1e3, shape=(self.size,), dtype=np.float32)
 
     def observation(self, observation: dict[str, Any]) -> np.ndarray:
+        if self.features == "capacity":
+            return self._capacity_features()
         fact = observation["fact"]
         slots = observation["memories"]
         filled = [bool(m) for m in slots["mask"]]
@@ -77,28 +98,41 @@ class FeatureObservation(gym.ObservationWrapper[np.ndarray, Any, dict[str, Any]]
         ]
         return out
 
+    def _capacity_features(self) -> np.ndarray:
+        env = self.manager_env
+        fact, bank = env.current_fact, env.bank_state()
+        if fact is None or bank is None:  # after the last step: nothing to decide
+            return np.zeros(self.size, dtype=np.float32)
+        return capacity_features(fact, env.visible_memories, bank, self.k)
+
 
 class DiscreteOperation(gym.ActionWrapper[Any, np.ndarray, dict[str, Any]]):
-    """`MultiDiscrete([4, k])` (operation, slot) for MemoryManagerEnv, texts filled in:
-    ADD stores the fact; UPDATE stores a merge of the slot's memory and the fact (both kept)
-    when it fits the env's `max_memory_words`, and otherwise ADDs the fact (memories stay
-    short); DELETE and NOOP need no text."""
+    """`MultiDiscrete([4, k])` (operation, slot) for MemoryManagerEnv, texts filled in by
+    `memgym.agents.capacity_features.discrete_decision`: ADD stores the fact; UPDATE stores a
+    merge of the slot's memory and the fact within the env's `max_memory_words` (else ADDs the
+    fact), or with `update="replace"` writes the fact over the slot's memory (eviction, for
+    banks with a capacity); DELETE and NOOP need no text. `k` defaults to `observation_k`."""
 
-    def __init__(self, env: gym.Env[Any, Any]) -> None:
+    def __init__(
+        self, env: gym.Env[Any, Any], *, update: str = "merge", k: int | None = None
+    ) -> None:
         super().__init__(env)
         self.manager_env = memory_manager_env(env)
-        self.k = self.manager_env.config.observation_k
+        self.k = k or self.manager_env.config.observation_k
+        self.update = update
         self.action_space = spaces.MultiDiscrete([4, self.k])
 
     def action(self, action: np.ndarray) -> dict[str, Any]:
         op, slot = (int(x) for x in np.asarray(action).reshape(-1)[:2])
         fact = self.manager_env.current_fact
-        visible = self.manager_env.visible_memories
-        text = ""
-        if op == Op.ADD and fact is not None:
-            text = fact.text
-        elif op == Op.UPDATE and fact is not None and slot < len(visible):
-            text = merge_texts(visible[slot].text, fact.text)
-            if words(text) > self.manager_env.config.max_memory_words:
-                op, text = Op.ADD, fact.text
-        return {"op": op, "target": slot, "text": text}
+        if fact is None:
+            return {"op": op, "target": slot, "text": ""}
+        decision = discrete_decision(
+            op,
+            slot,
+            fact,
+            self.manager_env.visible_memories,
+            self.update,
+            self.manager_env.config.max_memory_words,
+        )
+        return {"op": int(decision.op), "target": slot, "text": decision.text or ""}
