@@ -13,11 +13,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from memgym import __version__
 from memgym.agents.registry import ANSWERERS, MANAGERS
 from memgym.config import MemoryConfig
-from memgym.data.categories import category_label
+from memgym.data.categories import label_of_key
 from memgym.data.fetch import SOURCES, FetchError, fetch
 from memgym.data.loading import DATASETS, load_dataset, report_warnings, validate
 from memgym.data.schema import Dataset
@@ -39,6 +40,7 @@ from memgym.leaderboard import (
     score_submission,
 )
 from memgym.leaderboard.html import ReportError, write_report
+from memgym.leaderboard.outdir import refuse_run_file
 from memgym.metrics.protocols import PROTOCOLS, get_protocol
 from memgym.metrics.scoring import read_predictions, score_predictions
 
@@ -49,8 +51,12 @@ class UsageError(ValueError):
     """Options that do not go together."""
 
 
-def _add_dataset_args(p: argparse.ArgumentParser, split_default: str = "all") -> None:
-    p.add_argument("--dataset", choices=[*DATASETS, "sample"], default="locomo")
+def _add_dataset_args(
+    p: argparse.ArgumentParser,
+    dataset_default: str | None = "locomo",
+    split_default: str | None = "all",
+) -> None:
+    p.add_argument("--dataset", choices=[*DATASETS, "sample"], default=dataset_default)
     p.add_argument(
         "--data", type=Path, default=None, help="dataset file or folder (default: bundled sample)"
     )
@@ -118,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_eval_args(p: argparse.ArgumentParser) -> None:
     """Options of `memgym eval` (also used by benchmarks/leaderboard.py)."""
-    _add_dataset_args(p)
+    # No defaults here: with --predictions, what is not given comes from the file's header.
+    _add_dataset_args(p, None, None)
     p.add_argument("--out", type=Path, required=True, help="results folder")
     p.add_argument(
         "--manager", default="heuristic", help=f"{', '.join(MANAGERS)} or module:callable"
@@ -220,9 +227,9 @@ def eval_config(args: argparse.Namespace) -> EvalConfig:
             judge_llm = LLMSettings(base_url=args.judge_base_url, model=args.judge_model, **calls)
         judge = JudgeSettings(judge_llm, args.judge_self, tuple(args.judge_criteria))
     return EvalConfig(
-        dataset=args.dataset,
+        dataset=args.dataset or "locomo",
         data=None if args.data is None else str(args.data),
-        split=args.split,
+        split=args.split or "all",
         include_adversarial=args.include_adversarial,
         fact_source=args.fact_source,
         manager=args.manager,
@@ -246,9 +253,13 @@ def eval_config(args: argparse.Namespace) -> EvalConfig:
 def run_eval_command(args: argparse.Namespace) -> int:
     """`memgym eval`: run (or resume) an evaluation, or score a submission; print the table."""
     start = time.perf_counter()
+    if args.predictions is not None:
+        _options_from_header(args, read_predictions(args.predictions)[1])
     config = eval_config(args)
     if args.predictions is not None:
-        results = score_submission(config, args.predictions, args.out, args.naming, args.name)
+        results = score_submission(
+            config, args.predictions, args.out, args.naming, args.name, args.restart
+        )
     else:
         backend = None
         if args.ray is not None:
@@ -279,6 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "eval":
             return run_eval_command(args)
         if args.command == "report":
+            refuse_run_file(args.html, "--html")
             write_report(args.runs, args.html, args.naming)
             print(args.html)
             return 0
@@ -348,21 +360,18 @@ def _score(args: argparse.Namespace) -> int:
             f"{args.predictions} does not say which dataset it answers (no memgym header "
             "line): give --dataset (and --data FILE, --split) to score it against"
         )
-    source = header or {}
-    args.dataset = args.dataset or source.get("dataset", "locomo")
-    args.data = args.data or (Path(source["data"]) if source.get("data") else None)
-    args.split = args.split or source.get("split", "all")
-    args.include_adversarial = args.include_adversarial or source.get("include_adversarial", False)
+    _options_from_header(args, header)
     dataset = _load(args)
     report = score_predictions(dataset, predictions, get_protocol(args.protocol))
     if args.out is not None:
+        refuse_run_file(args.out, "--out")
         atomic_write_json(args.out, report)
     summary = report["summary"]
     metrics = list(summary["overall"])
     print(f"protocol {args.protocol} v{report['protocol']['version']}, naming {args.naming}")
     print(f"{'category':28s} {'n':>5s} " + " ".join(f"{m:>12s}" for m in metrics))
     for key, row in summary["by_category"].items():
-        label = category_label(int(key) if key.isdigit() else key, args.naming)
+        label = label_of_key(key, args.naming)
         name = f"{key} ({label})" if label != key else key
         print(f"{name:28s} {row['n']:5d} " + " ".join(f"{100 * row[m]:12.2f}" for m in metrics))
     overall = summary["overall"]
@@ -381,6 +390,16 @@ def _score(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown ids, first ones: {', '.join(unknown[:5])}", file=sys.stderr)
     return 0 if matched else 1
+
+
+def _options_from_header(args: argparse.Namespace, header: dict[str, Any] | None) -> None:
+    """Dataset options not given on the command line come from the predictions' header (a file
+    written by `memgym eval` names its data, split and subset)."""
+    source = header or {}
+    args.dataset = args.dataset or source.get("dataset", "locomo")
+    args.data = args.data or (Path(source["data"]) if source.get("data") else None)
+    args.split = args.split or source.get("split", "all")
+    args.include_adversarial = args.include_adversarial or source.get("include_adversarial", False)
 
 
 def _print_stats(stats: dict[str, object]) -> None:

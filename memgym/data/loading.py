@@ -228,6 +228,7 @@ def _iter_locomo_stream(
                 f"expected an object, got {type(raw).__name__}; {locomo.DROP_RECORD}",
             )
             return
+        raw = log.valid(raw, sample_id)
         conversation = locomo.parse_sample(locomo.flat_to_sample(raw, sample_id), sample_id, log)
         if conversation is not None:
             yield conversation
@@ -237,7 +238,7 @@ def _iter_locomo_stream(
 
 def _samples(raws: Iterator[Any], log: ProblemLog) -> Iterator[Conversation]:
     for index, raw in enumerate(raws):
-        conversation = locomo.parse_sample(raw, str(index), log)
+        conversation = locomo.parse_sample(log.valid(raw, str(index)), str(index), log)
         if conversation is not None:
             yield conversation
 
@@ -250,8 +251,8 @@ def _guarded(conversations: Iterator[Conversation], log: ProblemLog) -> Iterator
         for conversation in conversations:
             count += 1
             yield conversation
-    except (ijson.JSONError, TooDeepError) as exc:
-        log.fail(None, None, f"invalid JSON after {count} usable records: {exc}")
+    except (ijson.JSONError, TooDeepError, UnicodeDecodeError) as exc:
+        log.fail(None, None, f"invalid JSON after {count} usable records: {preview(str(exc))}")
 
 
 def _iter_locomo_folder(folder: Path, log: ProblemLog) -> Iterator[Conversation]:

@@ -14,6 +14,19 @@ from typing import IO, Any
 from memgym.io import atomic_write_json
 
 MANIFEST = "manifest.json"
+RESULTS = "results.json"
+# What a finished run holds besides conversations/: never replaced by another command.
+RUN_FILES = frozenset(
+    {
+        RESULTS,
+        MANIFEST,
+        "predictions.jsonl",
+        "leaderboard.md",
+        "categories.png",
+        ".lock",
+        "llm_cache.sqlite",
+    }
+)
 
 
 class ConfigMismatchError(RuntimeError):
@@ -74,6 +87,11 @@ class RunFolder:
                 old.unlink()
             return
         if not manifest.exists():
+            if (self.out / RESULTS).exists():
+                raise ConfigMismatchError(
+                    f"{self.out} holds a {RESULTS} of an unknown configuration (no {MANIFEST}); "
+                    "use --restart to replace it"
+                )
             return
         try:
             previous = json.loads(manifest.read_text(encoding="utf-8"))["fingerprint"]
@@ -110,3 +128,20 @@ class RunFolder:
 
     def save(self, result: dict[str, Any]) -> None:
         atomic_write_json(self.conversation_path(result["conversation_id"]), result)
+
+
+def refuse_run_file(path: Path, option: str) -> None:
+    """RunFolderError if writing `path` (the output of another command, e.g. `report --html`)
+    would replace a file of a memgym eval folder: its results, manifest, predictions, tables or
+    saved conversations."""
+    target = path.resolve()
+    for folder, inside in (
+        (target.parent, target.name),
+        (target.parent.parent, target.parent.name),
+    ):
+        is_run = (folder / MANIFEST).is_file() or (folder / RESULTS).is_file()
+        if is_run and (inside in RUN_FILES or inside == "conversations"):
+            raise RunFolderError(
+                f"{option} {path} would overwrite a file of the run in {folder}; "
+                "write it outside the run's files"
+            )

@@ -254,16 +254,26 @@ def score_submission(
     out: Path,
     naming: Naming = "locomo",
     name: str | None = None,
+    restart: bool = False,
 ) -> dict[str, Any]:
     """Score an external predictions JSONL (a leaderboard entry) without running any agent;
-    the entry is recorded as a submission (its name and file hash), never as agents."""
+    the entry is recorded as a submission (its name and file hash), never as agents. Like a
+    run, it refuses a folder holding another configuration's results unless `restart`."""
     dataset = load_split(config)
     report_warnings(dataset)
     protocol = evaluation_protocol(config.protocol)
     report = score_predictions(dataset, read_predictions(predictions)[0], protocol)
     digest = sha256_file(predictions)
     entry = name or predictions.stem
-    fingerprint = stable_hash({"submission": digest, "dataset": dataset.content_hash})
+    fingerprint = stable_hash(
+        {
+            "submission": digest,
+            "dataset": dataset.content_hash,
+            "split": config.split,
+            "include_adversarial": config.include_adversarial,
+            "protocol": config.protocol,
+        }
+    )
     recorded = EvalConfig(
         dataset=config.dataset,
         data=config.data,
@@ -278,7 +288,9 @@ def score_submission(
     per_conversation = [
         {"conversation_id": "submission", "bank_size": 0, "questions": report["questions"]}
     ]
-    with RunFolder(out):
+    with RunFolder(out) as folder:
+        folder.check(fingerprint, restart)
+        folder.write_manifest(fingerprint, recorded.to_dict())
         results = build_results(
             recorded,
             dataset,

@@ -1,0 +1,265 @@
+"""Legal but unusual input at every boundary: each case here once crashed, hung or overwrote
+something. What must hold: no exception but the documented ones, the documented exit code for
+each kind of error, and nothing replaced or lost on failure. Property-based versions of these
+boundaries are in test_adversarial_properties.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import pytest
+
+import memgym  # noqa: F401  (registers the environments)
+from memgym.agents.parsing import parse_answer_output, parse_manager_output
+from memgym.cli import main
+from memgym.data import load_dataset, sample_path
+from memgym.errors import DatasetError
+from memgym.memory.operations import Op
+from memgym.textsafe import TextRepairWarning
+
+REPLACEMENT = "\ufffd"
+LONG_DIGITS = "7" * 5000
+FAST = ["--retriever", "bm25", "--manager", "add_all", "--answerer", "extractive", "--no-progress"]
+
+
+def _write_json(path: Path, raw: Any) -> Path:
+    path.write_text(json.dumps(raw))  # ensure_ascii: a lone surrogate becomes the escape \udcff
+    return path
+
+
+def _locomo(tmp_path: Path, edit: Any) -> Path:
+    raw = json.loads(sample_path("locomo").read_text())
+    edit(raw)
+    return _write_json(tmp_path / "locomo10.json", raw)
+
+
+def _longmemeval(tmp_path: Path, edit: Any) -> Path:
+    raw = json.loads(sample_path("longmemeval").read_text())
+    edit(raw)
+    return _write_json(tmp_path / "longmemeval_oracle.json", raw)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+# --- memory ids in model output -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad_id", ["²", "①", "٣", LONG_DIGITS, "-1", "1.0"])
+def test_a_memory_id_that_is_no_ascii_slot_number_is_an_invalid_operation(bad_id: str) -> None:
+    reply = json.dumps({"memory": [{"id": bad_id, "event": "UPDATE", "text": "x"}]})
+    decision = parse_manager_output(reply)
+    assert decision.op == Op.NOOP and decision.error == "UPDATE needs an integer id"
+
+
+def test_compact_form_and_answer_ids_never_convert_unbounded_digits() -> None:
+    assert parse_manager_output(f"DELETE {LONG_DIGITS}").error is not None
+    assert parse_manager_output("DELETE ²").target is None  # refused by validate_decision
+    assert parse_manager_output("UPDATE [2]: merged").target == 2
+    answer = parse_answer_output(f"memories ² {LONG_DIGITS} 3 ① **Answer:** Paris")
+    assert answer.text == "Paris" and answer.selected == (3,)
+
+
+def test_env_step_with_a_superscript_id_records_an_invalid_action() -> None:
+    env = gym.make("MemoryManagerEnv-v0", retriever="bm25")
+    env.reset(seed=0)
+    env.step({"op": 0, "target": 0, "text": "Andrew has a dog"})
+    for bad in ("²", LONG_DIGITS):
+        reply = json.dumps({"memory": [{"id": bad, "event": "DELETE"}]})
+        _, reward, _, _, info = env.step(reply)
+        assert info["invalid_action"] == "DELETE needs an integer id" and reward < 0
+
+
+# --- lone surrogates in every input ---------------------------------------------------------
+
+
+def test_lone_surrogates_in_a_dataset_load_as_replacement_characters_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def plant(raw: Any) -> None:
+        raw[0]["qa"][0]["question"] = "When did \udcff happen?"
+        raw[0]["conversation"]["session_1"][0]["text"] = "hi \ud83d there"  # high half alone
+
+    path = _locomo(tmp_path, plant)
+    dataset = load_dataset("locomo", path)
+    assert dataset.conversations[0].questions[0].text == f"When did {REPLACEMENT} happen?"
+    assert dataset.conversations[0].sessions[0].turns[0].text == f"hi {REPLACEMENT} there"
+    (warning,) = [w for w in dataset.warnings if w.field == "qa[0].question"]
+    assert (warning.file, warning.record) == (str(path), "0")
+    assert "lone surrogate" in warning.message
+    assert main(["data", "validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"warning: {path}: record 0: field 'qa[0].question': 1 lone surrogate" in out
+    assert main(["data", "validate", str(path), "--strict"]) == 1
+    with pytest.raises(DatasetError, match="lone surrogate"):
+        load_dataset("locomo", path, strict=True)
+
+
+def test_surrogate_pairs_and_escaped_backslashes_are_left_as_they_are(tmp_path: Path) -> None:
+    text = "\U0001f600 and a literal \\udcff"
+    path = _locomo(tmp_path, lambda raw: raw[0]["qa"][0].update(question=text))
+    dataset = load_dataset("locomo", path)
+    assert dataset.conversations[0].questions[0].text == text
+    assert not [w for w in dataset.warnings if "surrogate" in w.message]
+
+
+def test_lone_surrogates_in_longmemeval_and_msc_files_are_repaired(tmp_path: Path) -> None:
+    lme = _longmemeval(tmp_path, lambda raw: raw[0].update(question="who\udc80?"))
+    dataset = load_dataset("longmemeval", lme)
+    assert dataset.conversations[0].questions[0].text == f"who{REPLACEMENT}?"
+    lines = sample_path("msc").read_text().splitlines()
+    first = json.loads(lines[0])
+    first["dialog"][0]["text"] = "a\udfffb"
+    msc = tmp_path / "msc_self_instruct.jsonl"
+    msc.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    dataset = load_dataset("msc", msc)
+    assert any(
+        turn.text == f"a{REPLACEMENT}b"
+        for s in dataset.conversations[0].sessions
+        for turn in s.turns
+    )
+    assert any(w.record == "line 1" and "surrogate" in w.message for w in dataset.warnings)
+
+
+def test_lone_surrogates_in_predictions_are_scored_with_a_warning(tmp_path: Path) -> None:
+    predictions = tmp_path / "p.jsonl"
+    rows = [{"question_id": "sample-1/q0", "prediction": "7 May \udcff 2023"}]
+    predictions.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = tmp_path / "report.json"
+    with pytest.warns(TextRepairWarning, match=r"p\.jsonl: line 1: field 'prediction'"):
+        code = main(
+            [
+                "score",
+                "--predictions",
+                str(predictions),
+                "--dataset",
+                "locomo",
+                "--out",
+                str(report),
+            ]
+        )
+    assert code == 0
+    scored = json.loads(report.read_text(encoding="utf-8"))
+    (row,) = [r for r in scored["questions"] if r["question_id"] == "sample-1/q0"]
+    assert row["prediction"] == f"7 May {REPLACEMENT} 2023"
+    out = tmp_path / "entry"
+    with pytest.warns(TextRepairWarning):
+        assert main(["eval", "--predictions", str(predictions), "--out", str(out)]) == 0
+    assert REPLACEMENT in (out / "predictions.jsonl").read_text(encoding="utf-8")
+
+
+# --- category names -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question_type", ["²", LONG_DIGITS])
+def test_an_unknown_question_type_is_a_warning_and_scored_under_its_own_name(
+    tmp_path: Path, question_type: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _longmemeval(tmp_path, lambda raw: raw[0].update(question_type=question_type))
+    assert main(["data", "validate", str(path)]) == 0
+    assert "unknown question type" in capsys.readouterr().out
+    assert main(["data", "stats", "--dataset", "longmemeval", "--data", str(path)]) == 0
+    out = tmp_path / "run"
+    args = ["eval", "--dataset", "longmemeval", "--data", str(path), "--out", str(out), *FAST]
+    assert main(args) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["summary"]["by_category"][question_type]["n"] == 1
+    assert list(results["summary"]["by_category"])[-1] != question_type or len(question_type) == 1
+    assert main(["report", str(out), "--html", str(tmp_path / "page.html")]) == 0
+    assert main(["eval", *args[1:], "--strict"]) == 2
+
+
+# --- predictions headers --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("data", 7), ("dataset", "locomo2"), ("split", "dev"), ("include_adversarial", "yes")],
+)
+def test_a_header_naming_no_valid_dataset_is_exit_2_naming_the_field(
+    tmp_path: Path, field: str, value: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = {"format": "memgym.predictions", "dataset": "locomo", "split": "all", field: value}
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps(header) + "\n" + '{"question_id": "x", "prediction": "y"}\n')
+    assert main(["score", "--predictions", str(path)]) == 2
+    assert f"line 1: field '{field}'" in capsys.readouterr().err
+    assert main(["eval", "--predictions", str(path), "--out", str(tmp_path / "o")]) == 2
+    assert not (tmp_path / "o").exists()
+
+
+def test_eval_predictions_scores_the_data_its_header_names(tmp_path: Path) -> None:
+    data = _locomo(tmp_path, lambda raw: None)
+    run = tmp_path / "run"
+    assert main(["eval", "--data", str(data), "--split", "test", "--out", str(run), *FAST]) == 0
+    entry = tmp_path / "entry"
+    assert main(["eval", "--predictions", str(run / "predictions.jsonl"), "--out", str(entry)]) == 0
+    scored = json.loads((entry / "results.json").read_text())
+    ran = json.loads((run / "results.json").read_text())
+    assert scored["subset"] == ran["subset"]
+    assert scored["subset"]["split"] == "test"
+    assert scored["summary"]["overall"] == ran["summary"]["overall"]
+
+
+# --- results.json read by report ------------------------------------------------------------
+
+
+def _finished_run(tmp_path: Path) -> Path:
+    run = tmp_path / "run"
+    assert main(["eval", "--split", "val", "--out", str(run), *FAST]) == 0
+    return run
+
+
+def test_report_refuses_a_deeply_nested_results_file_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "nested"
+    run.mkdir()
+    (run / "results.json").write_text('{"title": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert main(["report", str(run), "--html", str(tmp_path / "page.html")]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    assert not (tmp_path / "page.html").exists()
+
+
+def test_report_shows_a_title_with_lone_surrogates_repaired(tmp_path: Path) -> None:
+    run = _finished_run(tmp_path)
+    results = json.loads((run / "results.json").read_text())
+    results["title"] = "run \udcff one"
+    (run / "results.json").write_text(json.dumps(results))
+    page = tmp_path / "page.html"
+    with pytest.warns(TextRepairWarning, match="field 'title'"):
+        assert main(["report", str(run), "--html", str(page)]) == 0
+    assert f"run {REPLACEMENT} one" in page.read_text(encoding="utf-8")
+
+
+# --- finished files are never replaced ------------------------------------------------------
+
+
+def test_no_command_replaces_a_finished_runs_files_without_restart(tmp_path: Path) -> None:
+    run = _finished_run(tmp_path)
+    before = _tree(run)
+    predictions = tmp_path / "p.jsonl"
+    predictions.write_text('{"question_id": "sample-2/q0", "prediction": "x"}\n')
+    assert main(["eval", "--predictions", str(predictions), "--out", str(run)]) == 4
+    assert main(["report", str(run), "--html", str(run / "results.json")]) == 4
+    assert main(["report", str(run), "--html", str(run / "conversations" / "x.json")]) == 4
+    args = ["score", "--predictions", str(predictions), "--dataset", "locomo"]
+    assert main([*args, "--out", str(run / "predictions.jsonl")]) == 4
+    assert _tree(run) == before
+    assert main(["report", str(run), "--html", str(run / "report.html")]) == 0  # a new file
+    entry = tmp_path / "entry"
+    assert main(["eval", "--predictions", str(predictions), "--out", str(entry)]) == 0
+    assert main(["eval", "--split", "val", "--out", str(entry), *FAST]) == 4
+    assert main(["eval", "--predictions", str(predictions), "--out", str(run), "--restart"]) == 0
+
+
+def test_a_results_file_without_manifest_is_not_replaced(tmp_path: Path) -> None:
+    run = _finished_run(tmp_path)
+    (run / "manifest.json").unlink()
+    before = (run / "results.json").read_bytes()
+    assert main(["eval", "--split", "val", "--out", str(run), *FAST]) == 4
+    assert (run / "results.json").read_bytes() == before
