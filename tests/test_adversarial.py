@@ -5,7 +5,11 @@ boundaries are in test_adversarial_properties.py."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,7 @@ import memgym  # noqa: F401  (registers the environments)
 from memgym.agents.parsing import parse_answer_output, parse_manager_output
 from memgym.cli import main
 from memgym.data import load_dataset, sample_path
+from memgym.data.fetch import SOURCES, FetchError, fetch
 from memgym.errors import DatasetError
 from memgym.memory.operations import Op
 from memgym.textsafe import TextRepairWarning
@@ -263,3 +268,118 @@ def test_a_results_file_without_manifest_is_not_replaced(tmp_path: Path) -> None
     before = (run / "results.json").read_bytes()
     assert main(["eval", "--split", "val", "--out", str(run), *FAST]) == 4
     assert (run / "results.json").read_bytes() == before
+
+
+# --- data fetch -----------------------------------------------------------------------------
+
+LOCOMO_BYTES = sample_path("locomo").read_bytes()
+
+
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        routes = {
+            "/login": (b"<html><body>Please log in</body></html>", "text/html"),
+            "/spaces": (b" " * 300_000, "application/json"),
+            "/locomo10.json": (LOCOMO_BYTES, "application/json"),
+        }
+        if self.path == "/badlength":
+            self.send_response(200)
+            self.send_header("Content-Length", "abc")
+            self.end_headers()
+            self.wfile.write(LOCOMO_BYTES)
+            return
+        if self.path == "/trickle":
+            self.send_response(200)
+            self.end_headers()
+            try:
+                for _ in range(600):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                pass
+            return
+        if self.path not in routes:
+            self.send_error(404)
+            return
+        body, kind = routes[self.path]
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile_server() -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.parametrize("path", ["/login", "/spaces"])
+def test_fetch_keeps_nothing_that_does_not_parse_as_the_dataset(
+    hostile_server: str, path: str, tmp_path: Path
+) -> None:
+    with pytest.raises(FetchError, match="is not a locomo file"):
+        fetch("locomo", url=hostile_server + path, dest_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fetch_replaces_an_earlier_file_that_is_not_the_dataset(
+    hostile_server: str, tmp_path: Path
+) -> None:
+    (tmp_path / "locomo10.json").write_text("<html>Please log in</html>")
+    path = fetch("locomo", url=f"{hostile_server}/locomo10.json", dest_dir=tmp_path)
+    assert path.read_bytes() == LOCOMO_BYTES
+    # ... and a good file stays when a later fetch gets a login page.
+    assert fetch("locomo", url=f"{hostile_server}/login", dest_dir=tmp_path) == path
+
+
+def test_fetch_caps_the_size_of_each_source(hostile_server: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="announces 300000 bytes, over 1000"):
+        fetch("locomo", url=f"{hostile_server}/spaces", dest_dir=tmp_path, max_bytes=1000)
+    assert list(tmp_path.iterdir()) == []
+    assert all(source.max_bytes > 0 and source.deadline > 0 for source in SOURCES.values())
+
+
+def test_a_trickling_server_is_cut_off_at_the_deadline(hostile_server: str, tmp_path: Path) -> None:
+    start = time.monotonic()
+    with pytest.raises(FetchError, match="within its deadline"):
+        fetch("locomo", url=f"{hostile_server}/trickle", dest_dir=tmp_path, deadline=1.0)
+    assert time.monotonic() - start < 5
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("/badlength", "invalid Content-Length 'abc'"), ("http://[::1/x.json", "not a valid address")],
+)
+def test_malformed_replies_and_addresses_are_exit_3_without_traceback(
+    hostile_server: str, url: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    address = hostile_server + url if url.startswith("/") else url
+    assert main(["data", "fetch", "locomo", "--url", address, "--dest", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_credentials_in_the_address_are_never_shown(
+    hostile_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for address in (
+        hostile_server.replace("//", "//alice:s3cret-pw@") + "/missing",
+        "http://alice:s3cret-pw@[::1/x.json",
+        hostile_server + "/missing?token=s3cret-pw",
+    ):
+        assert main(["data", "fetch", "locomo", "--url", address, "--dest", str(tmp_path)]) == 3
+        err = capsys.readouterr().err
+        assert "s3cret-pw" not in err and "error:" in err
