@@ -1,15 +1,20 @@
 """The `memgym` command line: `memgym data {stats,validate,fetch}`, `score`, `eval`, `report`.
 
-Exit codes: 0 success; 1 validation found errors; 2 bad input or configuration (one line saying
-what is wrong and what is valid); 3 download failed; 4 the output folder is in use or holds
-another configuration; 5 an output file could not be written.
+Exit codes: 0 success; 1 nothing to score (`score` matched no id) or validation found errors;
+2 bad input or configuration (one line saying what is wrong and what is valid); 3 download
+failed; 4 the output folder is in use, holds another configuration, or would have a finished
+run's file replaced; 5 an output file could not be written; 130 interrupted (Ctrl-C, SIGINT);
+143 terminated (SIGTERM). Interrupted, `eval` says in one line how many conversations are saved
+(a rerun resumes from them) and releases the output folder's lock.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -280,8 +285,33 @@ def run_eval_command(args: argparse.Namespace) -> int:
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: files finished so far stay, locks are released."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
+    try:
+        return _command(args)
+    except KeyboardInterrupt as exc:
+        saved = ""
+        if args.command == "eval":
+            done = len(list((args.out / "conversations").glob("*.json")))
+            saved = f"; {_plural(done, 'conversation')} saved; rerun to resume"
+        print(f"interrupted{saved}", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _command(args: argparse.Namespace) -> int:
     try:
         if args.command == "data":
             return _data(args)

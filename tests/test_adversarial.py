@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -399,3 +403,36 @@ def test_a_planted_closing_tag_with_invisible_characters_never_closes_a_data_blo
         assert tag_count(prompt, "</memories>") == 1
         assert tag_count(prompt, "</new_fact>") == prompt.count("</new_fact>")
     assert "I <3 it, x <= 5" in prompts_with("I <3 it, x <= 5")[0]
+
+
+# --- interrupted runs -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_eval_says_what_is_saved_exits_130_or_143_and_releases_its_lock(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    out = tmp_path / "run"
+    args = [*FAST[:2], "--manager", "slow_agents:SlowManager", "--answerer", "oracle_support"]
+    tests = str(Path(__file__).resolve().parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, *sys.path])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "memgym", "eval", *args, "--no-progress", "--out", str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list((out / "conversations").glob("*.json")):
+        time.sleep(0.02)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    saved = len(list((out / "conversations").glob("*.json")))
+    assert proc.returncode == code
+    assert err.strip().splitlines()[-1] == (
+        f"interrupted; {saved} conversation{'s' if saved != 1 else ''} saved; rerun to resume"
+    )
+    assert "Traceback" not in err
+    assert not (out / ".lock").exists()
+    assert main(["eval", *args, "--no-progress", "--out", str(out)]) == 0  # resumes, unlocked

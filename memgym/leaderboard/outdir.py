@@ -48,17 +48,23 @@ class RunFolder:
 
     def __enter__(self) -> RunFolder:
         self.out.mkdir(parents=True, exist_ok=True)
-        handle = (self.out / ".lock").open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
+        lock = self.out / ".lock"
+        while True:
+            handle = lock.open("a+")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "?"
+                handle.close()
+                raise RunFolderError(
+                    f"another memgym eval (pid {holder}) is writing {self.out}; wait for it or "
+                    "choose another --out"
+                ) from None
+            # The holder removes the file when done: a lock on a removed file locks nothing.
+            if lock.exists() and os.path.samestat(os.fstat(handle.fileno()), lock.stat()):
+                break
             handle.close()
-            raise RunFolderError(
-                f"another memgym eval (pid {holder}) is writing {self.out}; wait for it or "
-                "choose another --out"
-            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -68,6 +74,7 @@ class RunFolder:
 
     def __exit__(self, *exc: object) -> None:
         if self._lock is not None:
+            (self.out / ".lock").unlink(missing_ok=True)  # while still held (see __enter__)
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
             self._lock = None
