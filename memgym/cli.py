@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,26 @@ class UsageError(ValueError):
     """Options that do not go together."""
 
 
+def _at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: an integer >= `low` (argparse exits 2 naming the option otherwise)."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more, got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
 def _add_dataset_args(
     p: argparse.ArgumentParser,
     dataset_default: str | None = "locomo",
@@ -86,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="also count env episodes (window: Memory-R1's training tuples) and skipped questions",
     )
-    stats.add_argument("--window", type=int, default=DEFAULT_WINDOW, help="turns before t")
+    stats.add_argument("--window", type=_at_least(0), default=DEFAULT_WINDOW, help="turns before t")
     stats.add_argument("--fact-source", choices=["dataset", "turns"], default=None)
     check = data_commands.add_parser("validate", help="list every problem in a dataset file")
     check.add_argument("path", type=Path)
@@ -143,10 +164,10 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fact-source", choices=["dataset", "turns"], default=None)
     p.add_argument("--retriever", choices=["bm25", "dense", "hybrid"], default="hybrid")
     p.add_argument("--embedder", default="minilm", help="minilm (offline model) or hashing[-DIM]")
-    p.add_argument("--observation-k", type=int, default=10)
+    p.add_argument("--observation-k", type=_at_least(1), default=10)
     p.add_argument(
         "--answer-k",
-        type=int,
+        type=_at_least(1),
         default=None,
         help="memories per speaker for the reader (default: as many as fit its 4,096-token "
         "prompt; 30 is Memory-R1's 60-memory setup)",
@@ -154,7 +175,9 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--namespace-by", choices=["speaker", "none"], default="speaker")
     p.add_argument("--protocol", choices=sorted(PROTOCOLS), default=DEFAULT_PROTOCOL)
     p.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
-    p.add_argument("--workers", type=int, default=1, help="conversations evaluated in parallel")
+    p.add_argument(
+        "--workers", type=_at_least(1), default=1, help="conversations evaluated in parallel"
+    )
     p.add_argument(
         "--ray",
         nargs="?",
@@ -169,7 +192,9 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
         "--predictions", type=Path, default=None, help="score this JSONL instead of running agents"
     )
     p.add_argument("--name", default=None, help="the submission's name (with --predictions)")
-    p.add_argument("--inject", type=int, default=0, help="planted injections per conversation")
+    p.add_argument(
+        "--inject", type=_at_least(0), default=0, help="planted injections per conversation"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random manager and --inject")
     model = p.add_argument_group("models (for llm agents)")
     model.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint")
@@ -180,11 +205,11 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--api-key-env", default="OPENAI_API_KEY", help="environment variable with the key"
     )
-    model.add_argument("--timeout", type=float, default=60.0, help="deadline per call (s)")
-    model.add_argument("--max-retries", type=int, default=3)
+    model.add_argument("--timeout", type=_seconds, default=60.0, help="deadline per call (s)")
+    model.add_argument("--max-retries", type=_at_least(0), default=3)
     model.add_argument(
         "--concurrency",
-        type=int,
+        type=_at_least(1),
         default=8,
         help="calls in flight to the endpoint; conversations run in that many threads",
     )

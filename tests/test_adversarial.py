@@ -24,7 +24,7 @@ from prompt_reading import prompts_with, tag_count
 import memgym  # noqa: F401  (registers the environments)
 from memgym.agents.parsing import parse_answer_output, parse_manager_output
 from memgym.cli import main
-from memgym.data import load_dataset, sample_path
+from memgym.data import load_dataset, sample_path, validate
 from memgym.data.fetch import SOURCES, FetchError, fetch
 from memgym.errors import DatasetError
 from memgym.memory.operations import Op
@@ -436,3 +436,38 @@ def test_an_interrupted_eval_says_what_is_saved_exits_130_or_143_and_releases_it
     assert "Traceback" not in err
     assert not (out / ".lock").exists()
     assert main(["eval", *args, "--no-progress", "--out", str(out)]) == 0  # resumes, unlocked
+
+
+# --- validation and options -----------------------------------------------------------------
+
+
+def test_validate_lists_the_same_problems_loading_reports_duplicates_included(
+    tmp_path: Path,
+) -> None:
+    path = _locomo(tmp_path, lambda raw: raw.extend([raw[0], raw[1]]))
+    loaded = load_dataset("locomo", path).warnings
+    listed = validate(path)
+    duplicates = [p for p in listed if p.message.startswith("duplicate conversation id")]
+    assert [p.record for p in duplicates] == ["sample-1", "sample-2"]
+    assert listed == list(loaded)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--inject", "-5"],
+        ["--inject", "²"],
+        ["--workers", "0"],
+        ["--observation-k", "0"],
+        ["--answer-k", LONG_DIGITS],
+        ["--timeout", "nan"],
+        ["--max-retries", "-1"],
+    ],
+)
+def test_out_of_range_numbers_are_exit_2_before_anything_is_written(
+    tmp_path: Path, option: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", "--out", str(tmp_path / "run"), *option])
+    assert exit_info.value.code == 2
+    assert not (tmp_path / "run").exists()

@@ -148,11 +148,7 @@ def load_dataset(
     log = ProblemLog(str(source))
     conversations = []
     seen: set[str] = set()
-    for conversation in _read(name, source, variant, log):
-        if conversation.id in seen:
-            log.add(conversation.id, None, "duplicate conversation id; record dropped")
-            continue
-        seen.add(conversation.id)
+    for conversation in _unique(_read(name, source, variant, log), seen, log):
         if not in_split(name, conversation.id, split):
             continue
         if not include_adversarial:
@@ -201,11 +197,24 @@ def validate(path: str | Path, name: str | None = None) -> list[Problem]:
     try:
         found, variant = detect_layout(source)
         _expect(name or found, source, found, variant)
-        for _ in _read(found, source, variant, log):
+        for _ in _unique(_read(found, source, variant, log), set(), log):
             pass
     except DatasetError as exc:
         return [*log.problems, *exc.problems]
     return log.problems
+
+
+def _unique(
+    conversations: Iterator[Conversation], seen: set[str], log: ProblemLog
+) -> Iterator[Conversation]:
+    """The first conversation of each id; a repeat is a warning (validating and loading report
+    the same problems)."""
+    for conversation in conversations:
+        if conversation.id in seen:
+            log.add(conversation.id, None, "duplicate conversation id; record dropped")
+            continue
+        seen.add(conversation.id)
+        yield conversation
 
 
 def _iter_locomo_stream(

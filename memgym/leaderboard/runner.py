@@ -66,6 +66,8 @@ def prepare(config: EvalConfig) -> tuple[Dataset, dict[str, Any], bool]:
                 f"--{role} llm needs a model: --base-url URL --model NAME, --model-path DIR "
                 "or --llama-cpp FILE.gguf"
             )
+    if config.inject < 0:
+        raise RunConfigError(f"--inject must be 0 or more, got {config.inject}")
     if config.llm is not None and (problem := config.llm.problem()):
         raise RunConfigError(problem)
     if config.judge is not None:
