@@ -9,6 +9,7 @@ import http.server
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,9 +20,11 @@ from typing import Any
 
 import gymnasium as gym
 import pytest
+from fake_llm_server import ServerState, fake_llm_server
 from prompt_reading import prompts_with, tag_count
 
 import memgym  # noqa: F401  (registers the environments)
+from memgym.agents.llm_client import LLMError, OpenAICompatibleClient
 from memgym.agents.parsing import parse_answer_output, parse_manager_output
 from memgym.cli import main
 from memgym.data import load_dataset, sample_path, validate
@@ -471,3 +474,66 @@ def test_out_of_range_numbers_are_exit_2_before_anything_is_written(
         main(["eval", "--out", str(tmp_path / "run"), *option])
     assert exit_info.value.code == 2
     assert not (tmp_path / "run").exists()
+
+
+# --- LLM endpoints --------------------------------------------------------------------------
+
+HELLO = [{"role": "user", "content": "hello"}]
+
+
+def _llm_eval(out: Path, url: str, timeout: str) -> int:
+    return main(
+        [
+            "eval", "--split", "val", "--retriever", "bm25", "--manager", "llm", "--answerer",
+            "llm", "--base-url", url, "--model", "m", "--timeout", timeout, "--no-progress",
+            "--out", str(out),
+        ]
+    )  # fmt: skip
+
+
+def test_a_run_against_a_hanging_endpoint_stops_within_two_timeouts_with_failures_recorded(
+    tmp_path: Path,
+) -> None:
+    timeout = 0.5
+    start = time.monotonic()
+    with fake_llm_server(ServerState(behaviours=["delay:30"])) as url:
+        assert _llm_eval(tmp_path / "run", url, str(timeout)) == 0
+    # Defaults otherwise (3 retries, concurrency 8): dead after two silent attempts.
+    assert time.monotonic() - start < 2 * timeout + 10
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    kinds = [f["kind"] for f in results["failures"] if f["stage"] == "manager"]
+    assert kinds[0] == "timeout" and set(kinds[1:]) == {"circuit_open"}
+    assert results["summary"]["n_failures"] == len(results["failures"]) > 0
+    assert all(q["error"] for q in results["questions"])
+
+
+def test_a_refused_endpoint_is_dead_after_three_attempts() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = OpenAICompatibleClient(f"http://127.0.0.1:{port}/v1", "m", max_retries=5)
+    with pytest.raises(LLMError, match=r"connection: .* \(after 3 attempts\)"):
+        client.complete(HELLO)
+    with pytest.raises(LLMError, match="circuit_open: the endpoint is dead"):
+        client.complete(HELLO)
+    assert client.stats.calls == 3
+
+
+def test_slow_replies_within_the_timeout_and_transient_drops_are_not_dead() -> None:
+    state = ServerState(behaviours=["delay:0.3", "drop", "drop", "delay:0.3", "drop", "ok"])
+    with fake_llm_server(state) as url:
+        client = OpenAICompatibleClient(url, "m", timeout=1.0, max_retries=3, backoff=0.01)
+        assert [client.complete(HELLO) for _ in range(3)] == ["ok", "ok", "ok"]
+    assert client.stats.failures == []
+
+
+def test_a_reply_with_lone_surrogates_is_repaired_before_it_is_cached(tmp_path: Path) -> None:
+    state = ServerState(reply=lambda body: "Paris \udcff\ud800!")
+    cache = tmp_path / "cache.sqlite"
+    with fake_llm_server(state) as url:
+        client = OpenAICompatibleClient(url, "m", cache=cache)
+        with pytest.warns(TextRepairWarning, match="reply field 'content': 2 lone surrogates"):
+            assert client.complete(HELLO) == f"Paris {REPLACEMENT}{REPLACEMENT}!"
+        again = OpenAICompatibleClient(url, "m", cache=cache)
+        assert again.complete(HELLO) == f"Paris {REPLACEMENT}{REPLACEMENT}!"
+    assert len(state.requests) == 1
