@@ -537,3 +537,43 @@ def test_a_reply_with_lone_surrogates_is_repaired_before_it_is_cached(tmp_path: 
         again = OpenAICompatibleClient(url, "m", cache=cache)
         assert again.complete(HELLO) == f"Paris {REPLACEMENT}{REPLACEMENT}!"
     assert len(state.requests) == 1
+
+
+# --- the OpenEnv server ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def openenv_client() -> Any:
+    from fastapi.testclient import TestClient
+
+    from memgym.integrations.openenv import create_memory_app
+
+    app = create_memory_app(retriever="bm25", max_body_bytes=64 * 1024)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        ({"conversation_id": "nope"}, "no conversation episode 'nope'"),
+        ({"episode_index": None}, "options.episode_index must be an integer, got null"),
+        ({"episode_index": "²"}, "options.episode_index must be an integer"),
+        ({"episode_index": 10**6}, "reset refused"),
+        (5, "options must be an object, got int"),
+    ],
+)
+def test_openenv_answers_a_bad_reset_with_400_and_the_reason(
+    openenv_client: Any, options: Any, reason: str
+) -> None:
+    response = openenv_client.post("/reset", json={"seed": 0, "options": options})
+    assert response.status_code == 400 and reason in response.json()["detail"]
+    assert openenv_client.post("/reset", json={"seed": 0}).status_code == 200
+
+
+def test_openenv_refuses_an_oversized_body_declared_or_streamed(openenv_client: Any) -> None:
+    big = json.dumps({"action": {"completion": "x" * 100_000}}).encode()
+    assert openenv_client.post("/step", content=big).status_code == 413
+    chunks = iter([big[:50_000], big[50_000:]])  # no Content-Length: chunked
+    assert openenv_client.post("/step", content=chunks).status_code == 413
+    step = openenv_client.post("/step", json={"action": {"completion": "NONE"}})
+    assert step.status_code == 400 and "call reset() before step()" in step.json()["detail"]
