@@ -92,11 +92,15 @@ class SurrogateEscapes:
         self.checked_until = 0  # bytes of `pending` already examined (a pair's low half)
 
     def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson asks read(0) for the type; b"" must not flush what is held back
+            return b""
         while True:
             chunk = self.raw.read(size)
             data = bytearray(self.pending + chunk)
             # Keep the last bytes back until the next read: an escape pair may straddle them.
             cut = len(data) if not chunk else max(0, len(data) - _ESCAPE_SPAN + 1)
+            if size > 0:  # never more than asked for: the C parser copies into a buffer
+                cut = min(cut, size)
             if chunk and cut == 0:
                 self.pending = bytes(data)
                 continue

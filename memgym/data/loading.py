@@ -25,6 +25,7 @@ from memgym.data.schema import Conversation, Dataset
 from memgym.data.splits import in_split
 from memgym.errors import DatasetError, Problem
 from memgym.io import sha256_file
+from memgym.textsafe import numeric_order
 
 DATASETS: tuple[str, ...] = ("locomo", "longmemeval", "msc")
 SAMPLE_FILES: dict[str, str] = {
@@ -197,8 +198,11 @@ def validate(path: str | Path, name: str | None = None) -> list[Problem]:
     try:
         found, variant = detect_layout(source)
         _expect(name or found, source, found, variant)
-        for _ in _unique(_read(found, source, variant, log), set(), log):
+        seen: set[str] = set()
+        for _ in _unique(_read(found, source, variant, log), seen, log):
             pass
+        if not seen:
+            log.fail(None, None, "no usable record in the file")
     except DatasetError as exc:
         return [*log.problems, *exc.problems]
     return log.problems
@@ -295,10 +299,9 @@ def _json_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.json"), key=_numeric_name_order)
 
 
-def _numeric_name_order(path: Path) -> tuple[bool, int, str]:
-    """`2.json` before `10.json`; non-numeric names last."""
-    numeric = path.stem.isdigit()
-    return (not numeric, int(path.stem) if numeric else 0, path.name)
+def _numeric_name_order(path: Path) -> tuple[tuple[int, int, str], str]:
+    """`2.json` before `10.json`; non-numeric names (`².json` too) last."""
+    return (numeric_order(path.stem), path.name)
 
 
 def _first_json_line(path: Path) -> Any:
