@@ -577,3 +577,21 @@ def test_openenv_refuses_an_oversized_body_declared_or_streamed(openenv_client: 
     assert openenv_client.post("/step", content=chunks).status_code == 413
     step = openenv_client.post("/step", json={"action": {"completion": "NONE"}})
     assert step.status_code == 400 and "call reset() before step()" in step.json()["detail"]
+
+
+def test_locomo_numbers_in_other_scripts_or_of_any_length_are_warnings(tmp_path: Path) -> None:
+    def plant(raw: Any) -> None:
+        raw[0]["qa"][0]["category"] = "²"
+        raw[0]["qa"][1]["category"] = []
+        raw[0]["qa"][2]["evidence"] = [f"D{LONG_DIGITS}:1", "D١:١"]
+        raw[0]["conversation"][f"session_{LONG_DIGITS}"] = []
+
+    dataset = load_dataset("locomo", _locomo(tmp_path, plant))
+    fields = {w.field for w in dataset.warnings}
+    assert {"qa[0].category", "qa[1].category", "qa[2].evidence"} <= fields
+    folder = tmp_path / "per-file"
+    folder.mkdir()
+    (folder / "26.json").write_text(json.dumps(json.loads(sample_path("locomo").read_text())[0]))
+    (folder / "².json").write_text("{}")
+    (folder / f"{'9' * 200}.json").write_text("{}")
+    assert [c.id for c in load_dataset("locomo", folder).conversations] == ["sample-1"]
