@@ -409,6 +409,8 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        refuse_run_file(args.out, "--out")
     predictions, header = read_predictions(args.predictions)
     if args.dataset is None and header is None:
         raise UsageError(
@@ -419,7 +421,6 @@ def _score(args: argparse.Namespace) -> int:
     dataset = _load(args)
     report = score_predictions(dataset, predictions, get_protocol(args.protocol))
     if args.out is not None:
-        refuse_run_file(args.out, "--out")
         atomic_write_json(args.out, report)
     summary = report["summary"]
     metrics = list(summary["overall"])
