@@ -1,23 +1,30 @@
 """The `memgym` command line: `memgym data {stats,validate,fetch}`, `score`, `eval`, `report`.
 
-Exit codes: 0 success; 1 validation found errors; 2 bad input or configuration (one line saying
-what is wrong and what is valid); 3 download failed; 4 the output folder is in use or holds
-another configuration; 5 an output file could not be written.
+Exit codes: 0 success; 1 nothing to score (`score` matched no id) or validation found errors;
+2 bad input or configuration (one line saying what is wrong and what is valid); 3 download
+failed; 4 the output folder is in use, holds another configuration, or would have a finished
+run's file replaced; 5 an output file could not be written; 130 interrupted (Ctrl-C, SIGINT);
+143 terminated (SIGTERM). Interrupted, `eval` says in one line how many conversations are saved
+(a rerun resumes from them) and releases the output folder's lock.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from memgym import __version__
 from memgym.agents.registry import ANSWERERS, MANAGERS
 from memgym.config import MemoryConfig
-from memgym.data.categories import category_label
+from memgym.data.categories import label_of_key
 from memgym.data.fetch import SOURCES, FetchError, fetch
 from memgym.data.loading import DATASETS, load_dataset, report_warnings, validate
 from memgym.data.schema import Dataset
@@ -39,6 +46,7 @@ from memgym.leaderboard import (
     score_submission,
 )
 from memgym.leaderboard.html import ReportError, write_report
+from memgym.leaderboard.outdir import refuse_run_file
 from memgym.memory.capacity import check_capacity
 from memgym.metrics.protocols import PROTOCOLS, get_protocol
 from memgym.metrics.scoring import read_predictions, score_predictions
@@ -50,8 +58,32 @@ class UsageError(ValueError):
     """Options that do not go together."""
 
 
-def _add_dataset_args(p: argparse.ArgumentParser, split_default: str = "all") -> None:
-    p.add_argument("--dataset", choices=[*DATASETS, "sample"], default="locomo")
+def _at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: an integer >= `low` (argparse exits 2 naming the option otherwise)."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more, got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def _add_dataset_args(
+    p: argparse.ArgumentParser,
+    dataset_default: str | None = "locomo",
+    split_default: str | None = "all",
+) -> None:
+    p.add_argument("--dataset", choices=[*DATASETS, "sample"], default=dataset_default)
     p.add_argument(
         "--data", type=Path, default=None, help="dataset file or folder (default: bundled sample)"
     )
@@ -76,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="also count env episodes (window: Memory-R1's training tuples) and skipped questions",
     )
-    stats.add_argument("--window", type=int, default=DEFAULT_WINDOW, help="turns before t")
+    stats.add_argument("--window", type=_at_least(0), default=DEFAULT_WINDOW, help="turns before t")
     stats.add_argument("--fact-source", choices=["dataset", "turns"], default=None)
     check = data_commands.add_parser("validate", help="list every problem in a dataset file")
     check.add_argument("path", type=Path)
@@ -119,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_eval_args(p: argparse.ArgumentParser) -> None:
     """Options of `memgym eval` (also used by benchmarks/leaderboard.py)."""
-    _add_dataset_args(p)
+    # No defaults here: with --predictions, what is not given comes from the file's header.
+    _add_dataset_args(p, None, None)
     p.add_argument("--out", type=Path, required=True, help="results folder")
     p.add_argument(
         "--manager", default="heuristic", help=f"{', '.join(MANAGERS)} or module:callable"
@@ -132,10 +165,10 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fact-source", choices=["dataset", "turns"], default=None)
     p.add_argument("--retriever", choices=["bm25", "dense", "hybrid"], default="hybrid")
     p.add_argument("--embedder", default="minilm", help="minilm (offline model) or hashing[-DIM]")
-    p.add_argument("--observation-k", type=int, default=10)
+    p.add_argument("--observation-k", type=_at_least(1), default=10)
     p.add_argument(
         "--answer-k",
-        type=int,
+        type=_at_least(1),
         default=None,
         help="memories per speaker for the reader (default: as many as fit its 4,096-token "
         "prompt; 30 is Memory-R1's 60-memory setup)",
@@ -157,7 +190,9 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--protocol", choices=sorted(PROTOCOLS), default=DEFAULT_PROTOCOL)
     p.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
-    p.add_argument("--workers", type=int, default=1, help="conversations evaluated in parallel")
+    p.add_argument(
+        "--workers", type=_at_least(1), default=1, help="conversations evaluated in parallel"
+    )
     p.add_argument(
         "--ray",
         nargs="?",
@@ -172,7 +207,9 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
         "--predictions", type=Path, default=None, help="score this JSONL instead of running agents"
     )
     p.add_argument("--name", default=None, help="the submission's name (with --predictions)")
-    p.add_argument("--inject", type=int, default=0, help="planted injections per conversation")
+    p.add_argument(
+        "--inject", type=_at_least(0), default=0, help="planted injections per conversation"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random manager and --inject")
     model = p.add_argument_group("models (for llm agents)")
     model.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint")
@@ -183,11 +220,11 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--api-key-env", default="OPENAI_API_KEY", help="environment variable with the key"
     )
-    model.add_argument("--timeout", type=float, default=60.0, help="deadline per call (s)")
-    model.add_argument("--max-retries", type=int, default=3)
+    model.add_argument("--timeout", type=_seconds, default=60.0, help="deadline per call (s)")
+    model.add_argument("--max-retries", type=_at_least(0), default=3)
     model.add_argument(
         "--concurrency",
-        type=int,
+        type=_at_least(1),
         default=8,
         help="calls in flight to the endpoint; conversations run in that many threads",
     )
@@ -235,9 +272,9 @@ def eval_config(args: argparse.Namespace) -> EvalConfig:
             judge_llm = LLMSettings(base_url=args.judge_base_url, model=args.judge_model, **calls)
         judge = JudgeSettings(judge_llm, args.judge_self, tuple(args.judge_criteria))
     return EvalConfig(
-        dataset=args.dataset,
+        dataset=args.dataset or "locomo",
         data=None if args.data is None else str(args.data),
-        split=args.split,
+        split=args.split or "all",
         include_adversarial=args.include_adversarial,
         fact_source=args.fact_source,
         manager=args.manager,
@@ -274,9 +311,13 @@ def _capacity(text: str) -> int | float:
 def run_eval_command(args: argparse.Namespace) -> int:
     """`memgym eval`: run (or resume) an evaluation, or score a submission; print the table."""
     start = time.perf_counter()
+    if args.predictions is not None:
+        _options_from_header(args, read_predictions(args.predictions)[1])
     config = eval_config(args)
     if args.predictions is not None:
-        results = score_submission(config, args.predictions, args.out, args.naming, args.name)
+        results = score_submission(
+            config, args.predictions, args.out, args.naming, args.name, args.restart
+        )
     else:
         backend = None
         if args.ray is not None:
@@ -297,8 +338,33 @@ def run_eval_command(args: argparse.Namespace) -> int:
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: files finished so far stay, locks are released."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
+    try:
+        return _command(args)
+    except KeyboardInterrupt as exc:
+        saved = ""
+        if args.command == "eval":
+            done = len(list((args.out / "conversations").glob("*.json")))
+            saved = f"; {_plural(done, 'conversation')} saved; rerun to resume"
+        print(f"interrupted{saved}", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _command(args: argparse.Namespace) -> int:
     try:
         if args.command == "data":
             return _data(args)
@@ -307,6 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "eval":
             return run_eval_command(args)
         if args.command == "report":
+            refuse_run_file(args.html, "--html")
             write_report(args.runs, args.html, args.naming)
             print(args.html)
             return 0
@@ -370,17 +437,15 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        refuse_run_file(args.out, "--out")
     predictions, header = read_predictions(args.predictions)
     if args.dataset is None and header is None:
         raise UsageError(
             f"{args.predictions} does not say which dataset it answers (no memgym header "
             "line): give --dataset (and --data FILE, --split) to score it against"
         )
-    source = header or {}
-    args.dataset = args.dataset or source.get("dataset", "locomo")
-    args.data = args.data or (Path(source["data"]) if source.get("data") else None)
-    args.split = args.split or source.get("split", "all")
-    args.include_adversarial = args.include_adversarial or source.get("include_adversarial", False)
+    _options_from_header(args, header)
     dataset = _load(args)
     report = score_predictions(dataset, predictions, get_protocol(args.protocol))
     if args.out is not None:
@@ -390,7 +455,7 @@ def _score(args: argparse.Namespace) -> int:
     print(f"protocol {args.protocol} v{report['protocol']['version']}, naming {args.naming}")
     print(f"{'category':28s} {'n':>5s} " + " ".join(f"{m:>12s}" for m in metrics))
     for key, row in summary["by_category"].items():
-        label = category_label(int(key) if key.isdigit() else key, args.naming)
+        label = label_of_key(key, args.naming)
         name = f"{key} ({label})" if label != key else key
         print(f"{name:28s} {row['n']:5d} " + " ".join(f"{100 * row[m]:12.2f}" for m in metrics))
     overall = summary["overall"]
@@ -409,6 +474,16 @@ def _score(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown ids, first ones: {', '.join(unknown[:5])}", file=sys.stderr)
     return 0 if matched else 1
+
+
+def _options_from_header(args: argparse.Namespace, header: dict[str, Any] | None) -> None:
+    """Dataset options not given on the command line come from the predictions' header (a file
+    written by `memgym eval` names its data, split and subset)."""
+    source = header or {}
+    args.dataset = args.dataset or source.get("dataset", "locomo")
+    args.data = args.data or (Path(source["data"]) if source.get("data") else None)
+    args.split = args.split or source.get("split", "all")
+    args.include_adversarial = args.include_adversarial or source.get("include_adversarial", False)
 
 
 def _print_stats(stats: dict[str, object]) -> None:

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from memgym.cli import main
+from memgym.data import sample_path
 from memgym.data.fetch import FetchError, fetch
 
-PAYLOAD = b'[{"sample_id": "conv-1"}]\n' * 1000
+# A real LoCoMo file: fetch keeps only what parses as the dataset it asked for.
+PAYLOAD = sample_path("locomo").read_bytes()
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

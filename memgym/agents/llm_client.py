@@ -5,8 +5,13 @@ server and hosted endpoints. Every call has a deadline covering connection and t
 (a server that drips bytes cannot hold a call past it); 429, 5xx, dropped connections and
 unreadable replies are retried with exponential backoff, a server's `Retry-After` honoured up
 to `max_retry_after` and the call's own `timeout`; after `breaker` calls in a row fail, the
-endpoint is not called again for `cooldown` seconds (calls fail at once, kind "circuit_open"),
-so a dead endpoint costs a run seconds, not hours; at most `concurrency` calls are in flight to
+endpoint is not called again for `cooldown` seconds (calls fail at once, kind "circuit_open").
+A dead endpoint is not called again by this client: `dead_after` attempts in a row refused or
+reset, or `dead_silent` of them without a complete reply within `timeout` (whichever calls
+they belong to; a retry after a timeout starts at once). A run against it stops within
+`dead_silent` x `timeout` (2 minutes by default), every later call failing at once, recorded.
+Any reply resets the count: a slow reply that arrives within `timeout` is no failure. At
+most `concurrency` calls are in flight to
 one endpoint from one process, however many clients with that `concurrency` (conversations
 evaluated in threads) share it. Replies can be cached (SQLite) under a key that includes the
 endpoint, the model and every sampling parameter; a reply the caller finds unusable is not
@@ -32,6 +37,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from memgym.agents.redaction import env_secret, redact
 from memgym.agents.response_cache import ResponseCache, cache_key
+from memgym.textsafe import valid_text
 
 Messages = list[dict[str, str]]
 Usable = Callable[[str], bool]
@@ -159,6 +165,8 @@ class OpenAICompatibleClient:
         max_retry_after: float = 30.0,
         breaker: int = 5,
         cooldown: float = 30.0,
+        dead_after: int = 3,
+        dead_silent: int = 2,
         concurrency: int = 8,
         cache: ResponseCache | str | Path | None = None,
         extra_body: dict[str, Any] | None = None,
@@ -177,6 +185,10 @@ class OpenAICompatibleClient:
         self.backoff, self.max_backoff = backoff, max_backoff
         self.max_retry_after = max_retry_after
         self.breaker, self.cooldown = breaker, cooldown
+        self.dead_after, self.dead_silent = dead_after, dead_silent
+        # Attempts in a row (across threads) refused or reset, and those of them that timed out.
+        self._dead_in_a_row = 0
+        self._silent_in_a_row = 0
         self._failed_in_a_row = 0
         self._open_until = 0.0
         self.concurrency = concurrency
@@ -248,6 +260,15 @@ class OpenAICompatibleClient:
         return await asyncio.to_thread(self.complete, messages)
 
     def _call_with_retries(self, messages: Messages) -> str:
+        if self._dead():
+            error = LLMError(
+                "circuit_open",
+                f"the endpoint is dead ({self._dead_in_a_row} attempts in a row refused, reset "
+                f"or without a reply within {self.timeout:g} s); not called again in this run",
+                0,
+            )
+            self._record_failure(error)
+            raise error
         if time.monotonic() < self._open_until:
             error = LLMError(
                 "circuit_open",
@@ -271,12 +292,17 @@ class OpenAICompatibleClient:
 
     def _attempts(self, messages: Messages) -> str:
         last: _Retryable | None = None
+        made = 0
         for attempt in range(self.max_retries + 1):
             if attempt:
                 assert last is not None
                 delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
                 if last.wait is not None:  # honoured, but never longer than a call may take
                     delay = min(last.wait, self.max_retry_after, self.timeout)
+                if last.kind == "timeout":
+                    delay = 0.0  # it has waited a whole timeout already
+                if self._dead():
+                    break
                 time.sleep(delay)
                 with self._stats_lock:
                     self.stats.retries += 1
@@ -285,16 +311,28 @@ class OpenAICompatibleClient:
                 with endpoint_slots(self.base_url, self.concurrency):
                     with self._stats_lock:
                         self.stats.calls += 1
-                    return self._post(messages)
+                    made += 1
+                    text = self._post(messages)
+                with self._stats_lock:
+                    self._dead_in_a_row = self._silent_in_a_row = 0
+                return text
             except _Retryable as exc:
                 last = exc
+                with self._stats_lock:  # an HTTP error is a reply: the endpoint is alive
+                    alive = exc.kind not in ("timeout", "connection")
+                    self._dead_in_a_row = 0 if alive else self._dead_in_a_row + 1
+                    silent = exc.kind == "timeout"
+                    self._silent_in_a_row = 0 if alive else self._silent_in_a_row + silent
             except LLMError as exc:
                 self._record_failure(exc)
                 raise
         assert last is not None
-        error = LLMError(last.kind, str(last), self.max_retries + 1, last.status)
+        error = LLMError(last.kind, str(last), made, last.status)
         self._record_failure(error)
         raise error
+
+    def _dead(self) -> bool:
+        return self._dead_in_a_row >= self.dead_after or self._silent_in_a_row >= self.dead_silent
 
     def _record_failure(self, error: LLMError) -> None:
         with self._stats_lock:
@@ -344,7 +382,8 @@ class OpenAICompatibleClient:
             raise _Retryable("bad_response", f"unreadable reply: {shown!r}") from exc
         if not isinstance(content, str):
             raise _Retryable("bad_response", f"reply content is {type(content).__name__}")
-        return content
+        # Lone surrogates (legal JSON escapes) would break the reply cache and every file write.
+        return valid_text(content, f"{self.base_url} ({self.model}): reply field 'content'")
 
 
 def _remaining(deadline: float) -> float:

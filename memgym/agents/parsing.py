@@ -19,13 +19,14 @@ from typing import Any
 from memgym.agents.base import Answer, ManagerDecision
 from memgym.data.jsonstream import json_depth_ok
 from memgym.memory.operations import Op
+from memgym.textsafe import parse_index
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S | re.I)
 _COMPACT = re.compile(
-    r"^\s*(ADD|UPDATE|DELETE|NOOP|NONE)\b\s*(\[?\d+\]?)?\s*:?\s*(.*)$", re.I | re.S
+    r"^\s*(ADD|UPDATE|DELETE|NOOP|NONE)\b\s*(\[?[0-9]+\]?)?\s*:?\s*(.*)$", re.I | re.S
 )
 _ANSWER_MARK = re.compile(r"\*\*\s*answer\s*:?\s*\*\*\s*:?", re.I)
-_IDS = re.compile(r"\d+")
+_IDS = re.compile(r"[0-9]+")
 MAX_OUTPUT_CHARS = 100_000
 MAX_DEPTH = 32
 
@@ -92,7 +93,11 @@ def parse_manager_output(text: str) -> ManagerDecision:
     compact = _COMPACT.match(text.strip().splitlines()[0] if text.strip() else "")
     if compact:
         op_name, slot, rest = compact.groups()
-        target = int(slot.strip("[]")) if slot else None
+        target = parse_index(slot) if slot else None
+        if slot and target is None:
+            return ManagerDecision(
+                Op.NOOP, error=f"id of {len(slot)} characters is not a slot", raw=text
+            )
         return _decision(Op.parse(op_name), target, rest.strip() or None, text)
     return ManagerDecision(Op.NOOP, error="no JSON operation or compact form found", raw=text)
 
@@ -108,22 +113,12 @@ def _from_items(items: list[Any], raw: str) -> ManagerDecision:
             return ManagerDecision(Op.NOOP, error=f"unknown event {event!r}", raw=raw)
         if op == Op.NOOP:
             continue
-        target = _slot(item.get("id"))
+        target = parse_index(item.get("id"))
         if op != Op.ADD and target is None:
             return ManagerDecision(Op.NOOP, error=f"{op.name} needs an integer id", raw=raw)
         text = item.get("text")
         return _decision(op, target, text if isinstance(text, str) else None, raw)
     return ManagerDecision(Op.NOOP, raw=raw)
-
-
-def _slot(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().strip("[]").isdigit():
-        return int(value.strip().strip("[]"))
-    return None
 
 
 def _decision(op: Op, target: int | None, text: str | None, raw: str) -> ManagerDecision:
@@ -143,6 +138,8 @@ def parse_answer_output(text: str) -> Answer:
     after = text[last.end() :].strip()
     answer = after.splitlines()[0].strip() if after else ""
     selected = tuple(
-        dict.fromkeys(int(i) for i in _IDS.findall(text[: last.start()]) if len(i) < 6)
+        dict.fromkeys(
+            i for i in map(parse_index, _IDS.findall(text[: last.start()])) if i is not None
+        )
     )
     return Answer(answer, selected=selected, raw=text)

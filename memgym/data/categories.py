@@ -46,3 +46,18 @@ def category_label(category: int | str, naming: Naming = "locomo") -> str:
         return category
     table = MEM0_CATEGORY_NAMES if naming == "mem0" else LOCOMO_CATEGORY_NAMES
     return table.get(category, str(category))
+
+
+_LOCOMO_KEYS = {str(category): category for category in LOCOMO_CATEGORY_NAMES}
+
+
+def label_of_key(key: str, naming: Naming = "locomo") -> str:
+    """Display name of a category key as results files store it (`"1"`, `"multi-session"`):
+    LoCoMo's ids are looked up, never parsed as numbers; any other key names itself."""
+    return category_label(_LOCOMO_KEYS.get(key, key), naming)
+
+
+def key_label(key: str, naming: Naming = "locomo") -> str:
+    """`1 multi-hop` for a LoCoMo id, the key alone for a named category."""
+    label = label_of_key(key, naming)
+    return f"{key} {label}" if label != key else key

@@ -19,6 +19,14 @@ import ijson
 MAX_DEPTH = 64
 _STRUCTURE = re.compile(rb'["\\\[\]{}]')
 BOM = b"\xef\xbb\xbf"
+# A JSON escape of a surrogate, and of a low surrogate right after it (a valid pair).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LOW_ESCAPE = re.compile(rb"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+# What a lone surrogate escape becomes in the stream: U+FFFF, a noncharacter that the C parser
+# accepts (a lone low surrogate makes it raise UnicodeDecodeError). Loaders replace it with
+# U+FFFD and report the record and field (`memgym.textsafe.valid_json`).
+SURROGATE_STAND_IN = b"\\uffff"
+_ESCAPE_SPAN = 12  # a surrogate pair's two escapes
 
 
 class TooDeepError(ValueError):
@@ -72,6 +80,60 @@ class DepthGuard:
         self.offset = base + len(chunk)
 
 
+class SurrogateEscapes:
+    """A binary file wrapper that rewrites the JSON escape of every lone surrogate (`\\udcff`,
+    a high surrogate without its low half) to `\\uffff`, in place and at the same length.
+    Escaped backslashes (`\\\\udcff` is text) and valid pairs pass unchanged."""
+
+    def __init__(self, raw: Readable) -> None:
+        self.raw = raw
+        self.pending = b""
+        self.backslashes = 0  # consecutive backslashes at the end of what was returned
+        self.checked_until = 0  # bytes of `pending` already examined (a pair's low half)
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson asks read(0) for the type; b"" must not flush what is held back
+            return b""
+        while True:
+            chunk = self.raw.read(size)
+            data = bytearray(self.pending + chunk)
+            # Keep the last bytes back until the next read: an escape pair may straddle them.
+            cut = len(data) if not chunk else max(0, len(data) - _ESCAPE_SPAN + 1)
+            if size > 0:  # never more than asked for: the C parser copies into a buffer
+                cut = min(cut, size)
+            if chunk and cut == 0:
+                self.pending = bytes(data)
+                continue
+            self._rewrite(data, cut)
+            out, self.pending = bytes(data[:cut]), bytes(data[cut:])
+            trailing = len(out) - len(out.rstrip(b"\\"))
+            self.backslashes = trailing + (self.backslashes if trailing == len(out) else 0)
+            return out
+
+    def _rewrite(self, data: bytearray, cut: int) -> None:
+        checked = self.checked_until  # the low half of a pair seen before: not lone
+        for match in _SURROGATE_ESCAPE.finditer(data) if b"\\u" in data else ():
+            start = match.start()
+            if start >= cut:
+                break
+            if start < checked or not self._escapes(data, start):
+                continue
+            if data[start + 3] in b"89abAB" and _LOW_ESCAPE.match(data, start + 6):
+                checked = start + _ESCAPE_SPAN
+                continue
+            data[start : start + 6] = SURROGATE_STAND_IN
+        self.checked_until = max(0, checked - cut)
+
+    def _escapes(self, data: bytearray, at: int) -> bool:
+        """Whether the backslash at `at` starts an escape (an even run of backslashes before)."""
+        run = 0
+        while at - run - 1 >= 0 and data[at - run - 1] == 0x5C:
+            run += 1
+        if run == at:
+            run += self.backslashes
+        return run % 2 == 0
+
+
 def json_depth_ok(text: str, max_depth: int = MAX_DEPTH) -> bool:
     """Whether `text` nests JSON brackets at most `max_depth` deep (strings ignored)."""
     try:
@@ -96,7 +158,7 @@ def has_bom(path: Path) -> bool:
 
 def iter_items(stream: IO[bytes], prefix: str = "item") -> Iterator[Any]:
     """ijson items under `prefix` (floats as float), read through a DepthGuard."""
-    yield from ijson.items(DepthGuard(stream), prefix, use_float=True)
+    yield from ijson.items(DepthGuard(SurrogateEscapes(stream)), prefix, use_float=True)
 
 
 def load_root(stream: IO[bytes]) -> Any:

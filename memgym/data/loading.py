@@ -25,6 +25,7 @@ from memgym.data.schema import Conversation, Dataset
 from memgym.data.splits import in_split
 from memgym.errors import DatasetError, Problem
 from memgym.io import sha256_file
+from memgym.textsafe import numeric_order
 
 DATASETS: tuple[str, ...] = ("locomo", "longmemeval", "msc")
 SAMPLE_FILES: dict[str, str] = {
@@ -148,11 +149,7 @@ def load_dataset(
     log = ProblemLog(str(source))
     conversations = []
     seen: set[str] = set()
-    for conversation in _read(name, source, variant, log):
-        if conversation.id in seen:
-            log.add(conversation.id, None, "duplicate conversation id; record dropped")
-            continue
-        seen.add(conversation.id)
+    for conversation in _unique(_read(name, source, variant, log), seen, log):
         if not in_split(name, conversation.id, split):
             continue
         if not include_adversarial:
@@ -201,11 +198,27 @@ def validate(path: str | Path, name: str | None = None) -> list[Problem]:
     try:
         found, variant = detect_layout(source)
         _expect(name or found, source, found, variant)
-        for _ in _read(found, source, variant, log):
+        seen: set[str] = set()
+        for _ in _unique(_read(found, source, variant, log), seen, log):
             pass
+        if not seen:
+            log.fail(None, None, "no usable record in the file")
     except DatasetError as exc:
         return [*log.problems, *exc.problems]
     return log.problems
+
+
+def _unique(
+    conversations: Iterator[Conversation], seen: set[str], log: ProblemLog
+) -> Iterator[Conversation]:
+    """The first conversation of each id; a repeat is a warning (validating and loading report
+    the same problems)."""
+    for conversation in conversations:
+        if conversation.id in seen:
+            log.add(conversation.id, None, "duplicate conversation id; record dropped")
+            continue
+        seen.add(conversation.id)
+        yield conversation
 
 
 def _iter_locomo_stream(
@@ -228,6 +241,7 @@ def _iter_locomo_stream(
                 f"expected an object, got {type(raw).__name__}; {locomo.DROP_RECORD}",
             )
             return
+        raw = log.valid(raw, sample_id)
         conversation = locomo.parse_sample(locomo.flat_to_sample(raw, sample_id), sample_id, log)
         if conversation is not None:
             yield conversation
@@ -237,7 +251,7 @@ def _iter_locomo_stream(
 
 def _samples(raws: Iterator[Any], log: ProblemLog) -> Iterator[Conversation]:
     for index, raw in enumerate(raws):
-        conversation = locomo.parse_sample(raw, str(index), log)
+        conversation = locomo.parse_sample(log.valid(raw, str(index)), str(index), log)
         if conversation is not None:
             yield conversation
 
@@ -250,8 +264,8 @@ def _guarded(conversations: Iterator[Conversation], log: ProblemLog) -> Iterator
         for conversation in conversations:
             count += 1
             yield conversation
-    except (ijson.JSONError, TooDeepError) as exc:
-        log.fail(None, None, f"invalid JSON after {count} usable records: {exc}")
+    except (ijson.JSONError, TooDeepError, UnicodeDecodeError) as exc:
+        log.fail(None, None, f"invalid JSON after {count} usable records: {preview(str(exc))}")
 
 
 def _iter_locomo_folder(folder: Path, log: ProblemLog) -> Iterator[Conversation]:
@@ -285,10 +299,9 @@ def _json_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.json"), key=_numeric_name_order)
 
 
-def _numeric_name_order(path: Path) -> tuple[bool, int, str]:
-    """`2.json` before `10.json`; non-numeric names last."""
-    numeric = path.stem.isdigit()
-    return (not numeric, int(path.stem) if numeric else 0, path.name)
+def _numeric_name_order(path: Path) -> tuple[tuple[int, int, str], str]:
+    """`2.json` before `10.json`; non-numeric names (`².json` too) last."""
+    return (numeric_order(path.stem), path.name)
 
 
 def _first_json_line(path: Path) -> Any:

@@ -20,12 +20,15 @@ from memgym.data.categories import ADVERSARIAL, LOCOMO_CATEGORY_NAMES
 from memgym.data.problems import ProblemLog, preview
 from memgym.data.schema import Conversation, Fact, Question, Session, Turn
 from memgym.data.times import parse_locomo_time
+from memgym.textsafe import parse_index
 
-_SESSION_KEY = re.compile(r"^session_(\d+)$")
-_DIA_ID = re.compile(r"D\s*:?\s*(\d+)\s*:\s*(\d+)")
-_CANONICAL = re.compile(r"^D[1-9]\d*:[1-9]\d*$")
-_FLAT_CONVERSATION_KEY = re.compile(r"^(speaker_[ab]|session_\d+(_date_time)?)$")
-_FLAT_OBSERVATION_KEY = re.compile(r"^session_\d+_observation$")
+# ASCII digits, at most 9 of them: `\d` also matches other scripts' digits, and a longer run
+# would only be converted to an int to fail on Python's integer-string limit.
+_SESSION_KEY = re.compile(r"^session_([0-9]{1,9})$")
+_DIA_ID = re.compile(r"D\s*:?\s*([0-9]{1,9})\s*:\s*([0-9]{1,9})(?![0-9])")
+_CANONICAL = re.compile(r"^D[1-9][0-9]*:[1-9][0-9]*$")
+_FLAT_CONVERSATION_KEY = re.compile(r"^(speaker_[ab]|session_[0-9]+(_date_time)?)$")
+_FLAT_OBSERVATION_KEY = re.compile(r"^session_[0-9]+_observation$")
 DROP_RECORD = "record dropped"
 
 
@@ -213,10 +216,10 @@ def _parse_question(
 
 def _category(item: Mapping[str, Any], field: str, record: str, log: ProblemLog) -> int | None:
     value = item.get("category")
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and parse_index(value) is not None:
         log.add(record, field, f"category given as the string {value!r}; read as an integer")
-        value = int(value)
-    if value not in LOCOMO_CATEGORY_NAMES or isinstance(value, bool):
+        value = parse_index(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value not in LOCOMO_CATEGORY_NAMES:
         found = (
             "missing required key"
             if "category" not in item

@@ -28,7 +28,7 @@ DROP = "record dropped"
 def iter_instances(stream: IO[bytes], log: ProblemLog) -> Iterator[Conversation]:
     """One Conversation per usable instance; record problems go to `log` as warnings."""
     for index, raw in enumerate(iter_items(stream)):
-        conversation = parse_instance(raw, str(index), log)
+        conversation = parse_instance(log.valid(raw, str(index)), str(index), log)
         if conversation is not None:
             yield conversation
 

@@ -36,11 +36,14 @@ def iter_lines(stream: IO[bytes], log: ProblemLog) -> Iterator[tuple[str, Any]]:
             log.add(record, None, f"JSON nests deeper than {MAX_DEPTH} levels; line dropped")
             continue
         try:
-            yield record, json.loads(line)
+            raw = json.loads(line)
         except json.JSONDecodeError as exc:
             log.add(record, None, f"invalid JSON: {exc.msg} at column {exc.colno}; line dropped")
+            continue
         except ValueError as exc:  # not UTF-8
             log.add(record, None, f"unreadable line ({preview(str(exc))}); line dropped")
+            continue
+        yield record, log.valid(raw, record)
 
 
 def parse_self_instruct(raw: Any, index: int, record: str, log: ProblemLog) -> Conversation | None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from memgym.errors import DatasetError, Problem, Severity
+from memgym.textsafe import valid_json
 
 _TYPE_NAMES = {
     str: "a string",
@@ -52,6 +53,15 @@ class ProblemLog:
     def fail(self, record: str | None, field: str | None, message: str) -> None:
         """A defect that stops the whole file from loading."""
         self.add(record, field, message, "error")
+
+    def valid(self, raw: Any, record: str | None) -> Any:
+        """`raw` (one parsed record) with every lone surrogate replaced by U+FFFD, each repaired
+        field a warning: text must encode as UTF-8 wherever it goes next."""
+
+        def report(field: str, count: int) -> None:
+            self.add(record, field, f"{count} lone surrogate(s) replaced with U+FFFD")
+
+        return valid_json(raw, report)
 
     @property
     def warnings(self) -> list[Problem]:

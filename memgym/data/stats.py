@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from memgym.data.schema import Dataset
+from memgym.textsafe import numeric_order
 
 
 def dataset_stats(dataset: Dataset) -> dict[str, Any]:
@@ -31,5 +32,4 @@ def dataset_stats(dataset: Dataset) -> dict[str, Any]:
 
 
 def _category_order(item: tuple[str, Any]) -> tuple[int, int, str]:
-    key = item[0]
-    return (0, int(key), "") if key.isdigit() else (1, 0, key)
+    return numeric_order(item[0])

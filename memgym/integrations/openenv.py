@@ -24,6 +24,8 @@ from openenv.core.env_server.http_server import create_app
 from openenv.core.env_server.interfaces import Environment
 from openenv.core.env_server.types import Action, EnvironmentMetadata, Observation, State
 from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from memgym import __version__
 from memgym.integrations.defaults import TEXT_ENV_KWARGS
@@ -65,9 +67,19 @@ class MemoryEnvironment(Environment[MemoryAction, MemoryObservation, MemoryState
     def reset(
         self, seed: int | None = None, episode_id: str | None = None, **kwargs: Any
     ) -> MemoryObservation:
+        options = kwargs.get("options")
+        if options is not None and not isinstance(options, dict):
+            raise BadRequest(f"options must be an object, got {type(options).__name__}")
+        for key in ("episode_index", "window_index"):
+            value = (options or {}).get(key)
+            if key in (options or {}) and (isinstance(value, bool) or not isinstance(value, int)):
+                raise BadRequest(f"options.{key} must be an integer, got {json.dumps(value)}")
         if self._env is None:
             self._env = memory_manager_text(**self.env_kwargs)
-        observation, info = self._env.reset(seed=seed, options=kwargs.get("options"))
+        try:
+            observation, info = self._env.reset(seed=seed, options=options)
+        except (ValueError, TypeError, KeyError) as exc:  # the env validates options
+            raise BadRequest(f"reset refused: {exc}") from exc
         self._state = MemoryState(
             episode_id=episode_id or f"{info.get('conversation_id')}:{seed}",
             step_count=0,
@@ -79,7 +91,7 @@ class MemoryEnvironment(Environment[MemoryAction, MemoryObservation, MemoryState
         self, action: MemoryAction, timeout_s: float | None = None, **kwargs: Any
     ) -> MemoryObservation:
         if self._env is None:
-            raise RuntimeError("call reset() before step()")
+            raise BadRequest("call reset() before step() (over HTTP each request is a new env)")
         observation, reward, terminated, truncated, info = self._env.step(action.completion)
         self._state.step_count += 1
         self._state.total_reward += float(reward)
@@ -114,15 +126,71 @@ def _observation(
     )
 
 
-def create_memory_app(max_concurrent_envs: int = 4, **env_kwargs: Any) -> Any:
-    """OpenEnv's FastAPI app over MemoryEnvironment (serve with uvicorn on 127.0.0.1)."""
-    return create_app(
+MAX_BODY_BYTES = 1 << 20  # a completion is refused past 100,000 characters anyway
+
+
+class BadRequest(ValueError):
+    """A request the env refuses (unknown conversation, bad options, step before reset):
+    HTTP 400 with the reason, never a 500."""
+
+
+def create_memory_app(
+    max_concurrent_envs: int = 4, max_body_bytes: int = MAX_BODY_BYTES, **env_kwargs: Any
+) -> Any:
+    """OpenEnv's FastAPI app over MemoryEnvironment (serve with uvicorn on 127.0.0.1); request
+    bodies over `max_body_bytes` are refused with HTTP 413 before they are parsed."""
+    app = create_app(
         functools.partial(MemoryEnvironment, **env_kwargs),
         MemoryAction,
         MemoryObservation,
         env_name="memgym",
         max_concurrent_envs=max_concurrent_envs,
     )
+
+    async def bad_request(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    app.add_exception_handler(BadRequest, bad_request)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    return app
+
+
+class BodyLimit:
+    """ASGI middleware: an HTTP request body larger than `max_bytes` (declared or streamed) is
+    answered with 413 before the app reads any of it."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
+        too_big = not declared.isdigit() or int(declared[:20]) > self.max_bytes
+        body, more = b"", True
+        while more and not too_big:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            too_big = len(body) > self.max_bytes
+        if too_big:
+            response = JSONResponse(
+                {"detail": f"request body over {self.max_bytes} bytes"}, status_code=413
+            )
+            await response(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if replayed:
+                later: dict[str, Any] = await receive()  # e.g. waiting for a disconnect
+                return later
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
 
 class MemoryEnvClient(EnvClient[MemoryAction, MemoryObservation, MemoryState]):  # type: ignore[misc]

@@ -8,7 +8,6 @@ escaped, and every number is checked to be a finite number before it is shown.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,11 +15,16 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import ijson
+
 from memgym import __version__
-from memgym.data.categories import Naming, category_label
+from memgym.data.categories import Naming, key_label
+from memgym.data.jsonstream import load_root, open_json
+from memgym.data.problems import preview
 from memgym.io import atomic_write_bytes
 from memgym.leaderboard.published import MEMORY_R1_LOCOMO_TEST, MEMORY_R1_SOURCE
 from memgym.leaderboard.report import EM_NOTE, METRIC_LABELS, subset_line
+from memgym.textsafe import valid_json, warn_report
 
 SUBSET_KEYS = ("dataset", "split", "content_hash", "n_questions", "categories", "adversarial")
 ORACLE_NOTE = (
@@ -74,13 +78,14 @@ def load_run(folder: Path) -> Run:
     """The run in `folder`; ReportError unless its results.json has the fields the page shows."""
     path = folder / "results.json"
     try:
-        results = json.loads(path.read_text(encoding="utf-8"))
+        with open_json(path) as f:  # nesting bounded: a hand-edited file cannot recurse deeply
+            results = valid_json(load_root(f), warn_report(str(path)))
     except OSError as exc:
         raise ReportError(
             f"cannot read {path}: {exc.strerror or exc} (is {folder} a memgym eval folder?)"
         ) from exc
-    except ValueError as exc:
-        raise ReportError(f"{path} is not valid JSON: {exc}") from exc
+    except (ValueError, ijson.JSONError) as exc:  # bad UTF-8 and too deep nesting included
+        raise ReportError(f"{path} is not valid JSON: {preview(str(exc))}") from exc
     problem = _schema_problem(results)
     if problem:
         raise ReportError(f"{path} is not a memgym results file: {problem}")
@@ -196,7 +201,7 @@ def _category_columns(first: dict[str, Any], metric: str, naming: Naming) -> lis
             Column(
                 f"{category}.{metric}",
                 f"{METRIC_LABELS.get(metric, metric)} per category",
-                _category_name(category, naming),
+                key_label(category, naming),
                 _reader("summary", "by_category", category, metric),
                 100,
                 2,
@@ -313,11 +318,6 @@ def _is_oracle(run: Run) -> bool:
     return run.results.get("oracle") is True
 
 
-def _category_name(key: str, naming: Naming) -> str:
-    label = category_label(int(key) if key.isdigit() else key, naming)
-    return f"{key} {label}" if label != key else key
-
-
 def _comparable_to_published(subset: dict[str, Any]) -> bool:
     """Memory-R1's figures are for LoCoMo test, 1,307 questions of categories 1-4."""
     return bool(
@@ -415,7 +415,7 @@ def _chart(index: int, metric: str, runs: Sequence[Run], naming: Naming) -> str:
     """An SVG bar chart of one metric: a group of bars per category and overall, a bar per run
     (0-100%); each bar's title gives its run, category and value for tooltips and readers."""
     categories: list[str] = runs[0].results["subset"]["categories"]
-    groups = [(c, _category_name(c, naming).split(" ", 1)) for c in categories]
+    groups = [(c, key_label(c, naming).split(" ", 1)) for c in categories]
     groups.append(("overall", ["overall"]))
     bar = max(4, min(16, 96 // len(runs)))
     longest = max(len(line) for _, lines in groups for line in lines)

@@ -14,6 +14,19 @@ from typing import IO, Any
 from memgym.io import atomic_write_json
 
 MANIFEST = "manifest.json"
+RESULTS = "results.json"
+# What a finished run holds besides conversations/: never replaced by another command.
+RUN_FILES = frozenset(
+    {
+        RESULTS,
+        MANIFEST,
+        "predictions.jsonl",
+        "leaderboard.md",
+        "categories.png",
+        ".lock",
+        "llm_cache.sqlite",
+    }
+)
 
 
 class ConfigMismatchError(RuntimeError):
@@ -35,17 +48,23 @@ class RunFolder:
 
     def __enter__(self) -> RunFolder:
         self.out.mkdir(parents=True, exist_ok=True)
-        handle = (self.out / ".lock").open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
+        lock = self.out / ".lock"
+        while True:
+            handle = lock.open("a+")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "?"
+                handle.close()
+                raise RunFolderError(
+                    f"another memgym eval (pid {holder}) is writing {self.out}; wait for it or "
+                    "choose another --out"
+                ) from None
+            # The holder removes the file when done: a lock on a removed file locks nothing.
+            if lock.exists() and os.path.samestat(os.fstat(handle.fileno()), lock.stat()):
+                break
             handle.close()
-            raise RunFolderError(
-                f"another memgym eval (pid {holder}) is writing {self.out}; wait for it or "
-                "choose another --out"
-            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
@@ -55,6 +74,7 @@ class RunFolder:
 
     def __exit__(self, *exc: object) -> None:
         if self._lock is not None:
+            (self.out / ".lock").unlink(missing_ok=True)  # while still held (see __enter__)
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
             self._lock = None
@@ -74,6 +94,11 @@ class RunFolder:
                 old.unlink()
             return
         if not manifest.exists():
+            if (self.out / RESULTS).exists():
+                raise ConfigMismatchError(
+                    f"{self.out} holds a {RESULTS} of an unknown configuration (no {MANIFEST}); "
+                    "use --restart to replace it"
+                )
             return
         try:
             previous = json.loads(manifest.read_text(encoding="utf-8"))["fingerprint"]
@@ -110,3 +135,20 @@ class RunFolder:
 
     def save(self, result: dict[str, Any]) -> None:
         atomic_write_json(self.conversation_path(result["conversation_id"]), result)
+
+
+def refuse_run_file(path: Path, option: str) -> None:
+    """RunFolderError if writing `path` (the output of another command, e.g. `report --html`)
+    would replace a file of a memgym eval folder: its results, manifest, predictions, tables or
+    saved conversations."""
+    target = path.resolve()
+    for folder, inside in (
+        (target.parent, target.name),
+        (target.parent.parent, target.parent.name),
+    ):
+        is_run = (folder / MANIFEST).is_file() or (folder / RESULTS).is_file()
+        if is_run and (inside in RUN_FILES or inside == "conversations"):
+            raise RunFolderError(
+                f"{option} {path} would overwrite a file of the run in {folder}; "
+                "write it outside the run's files"
+            )

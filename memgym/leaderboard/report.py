@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from memgym.data.categories import Naming, category_label
+from memgym.data.categories import Naming, key_label
 from memgym.io import atomic_write_bytes, atomic_write_json
 from memgym.leaderboard.published import MEMORY_R1_LOCOMO_TEST, MEMORY_R1_SOURCE
 from memgym.leaderboard.results import naming_note
@@ -59,12 +59,6 @@ def write_outputs(out: Path, results: dict[str, Any], naming: Naming = "locomo")
     plot_categories(results, out / "categories.png", naming)
 
 
-def _label(key: str, naming: Naming) -> str:
-    category: int | str = int(key) if key.isdigit() else key
-    label = category_label(category, naming)
-    return f"{key} {label}" if label != key else key
-
-
 def subset_line(results: dict[str, Any], naming: Naming) -> str:
     subset = results["subset"]
     return (
@@ -105,7 +99,7 @@ def markdown_table(
         ]
     lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for key, row in summary["by_category"].items():
-        cells = [_label(key, naming), str(row["n"]), *(f"{100 * row[m]:.2f}" for m in metrics)]
+        cells = [key_label(key, naming), str(row["n"]), *(f"{100 * row[m]:.2f}" for m in metrics)]
         lines.append("| " + " | ".join(cells) + " |")
     overall = [f"**{100 * summary['overall'][m]:.2f}**" for m in metrics]
     lines.append(
@@ -234,7 +228,7 @@ def plot_categories(results: dict[str, Any], path: Path, naming: Naming = "locom
         )
     axes.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))])
     axes.set_xticklabels(
-        [_label(g, naming) if g != "overall" else "overall" for g in groups], rotation=15
+        [key_label(g, naming) if g != "overall" else "overall" for g in groups], rotation=15
     )
     axes.set_ylabel("score (%)")
     axes.set_ylim(0, 100)

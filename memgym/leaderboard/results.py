@@ -12,6 +12,7 @@ from memgym.data.schema import Dataset
 from memgym.leaderboard.config import EvalConfig
 from memgym.metrics.aggregate import aggregate
 from memgym.metrics.protocols import METRICS, ScoringProtocol, judges_for
+from memgym.textsafe import numeric_order
 from memgym.tokens import TOKENIZER_NAME
 
 RESULT_VERSION = 2
@@ -22,7 +23,7 @@ JUDGE_SCORES = ("judge", "judge_strict")
 def subset_of(dataset: Dataset, protocol: ScoringProtocol) -> dict[str, Any]:
     """Which questions a run scores: comparing runs over different subsets is meaningless."""
     kept = [q for q in dataset.questions() if q.category not in protocol.skip_categories]
-    categories = sorted({str(q.category) for q in kept}, key=lambda c: (not c.isdigit(), c))
+    categories = sorted({str(q.category) for q in kept}, key=numeric_order)
     return {
         "dataset": dataset.name,
         "split": dataset.split,

@@ -66,6 +66,8 @@ def prepare(config: EvalConfig) -> tuple[Dataset, dict[str, Any], bool]:
                 f"--{role} llm needs a model: --base-url URL --model NAME, --model-path DIR "
                 "or --llama-cpp FILE.gguf"
             )
+    if config.inject < 0:
+        raise RunConfigError(f"--inject must be 0 or more, got {config.inject}")
     if config.llm is not None and (problem := config.llm.problem()):
         raise RunConfigError(problem)
     if config.judge is not None:
@@ -261,16 +263,26 @@ def score_submission(
     out: Path,
     naming: Naming = "locomo",
     name: str | None = None,
+    restart: bool = False,
 ) -> dict[str, Any]:
     """Score an external predictions JSONL (a leaderboard entry) without running any agent;
-    the entry is recorded as a submission (its name and file hash), never as agents."""
+    the entry is recorded as a submission (its name and file hash), never as agents. Like a
+    run, it refuses a folder holding another configuration's results unless `restart`."""
     dataset = load_split(config)
     report_warnings(dataset)
     protocol = evaluation_protocol(config.protocol)
     report = score_predictions(dataset, read_predictions(predictions)[0], protocol)
     digest = sha256_file(predictions)
     entry = name or predictions.stem
-    fingerprint = stable_hash({"submission": digest, "dataset": dataset.content_hash})
+    fingerprint = stable_hash(
+        {
+            "submission": digest,
+            "dataset": dataset.content_hash,
+            "split": config.split,
+            "include_adversarial": config.include_adversarial,
+            "protocol": config.protocol,
+        }
+    )
     recorded = EvalConfig(
         dataset=config.dataset,
         data=config.data,
@@ -285,7 +297,9 @@ def score_submission(
     per_conversation = [
         {"conversation_id": "submission", "bank_size": 0, "questions": report["questions"]}
     ]
-    with RunFolder(out):
+    with RunFolder(out) as folder:
+        folder.check(fingerprint, restart)
+        folder.write_manifest(fingerprint, recorded.to_dict())
         results = build_results(
             recorded,
             dataset,

@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from memgym.textsafe import numeric_order
+
 
 def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
@@ -26,7 +28,8 @@ def aggregate(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> dict
         return {m: _mean([r["scores"][m] for r in subset if m in r["scores"]]) for m in metrics}
 
     by_category = {
-        key: {"n": len(groups[key]), **summary(groups[key])} for key in sorted(groups, key=_order)
+        key: {"n": len(groups[key]), **summary(groups[key])}
+        for key in sorted(groups, key=numeric_order)
     }
     result: dict[str, Any] = {
         "n_questions": len(rows),
@@ -38,7 +41,3 @@ def aggregate(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> dict
     if abstention:
         result["abstention"] = {"n": len(abstention), **summary(abstention)}
     return result
-
-
-def _order(key: str) -> tuple[int, int, str]:
-    return (0, int(key), "") if key.isdigit() else (1, 0, key)

@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from memgym.agents.redaction import redact
-from memgym.data.problems import ProblemLog
+from memgym.data.loading import DATASETS
+from memgym.data.problems import ProblemLog, preview
 from memgym.data.schema import Dataset, Question
+from memgym.data.splits import SPLITS
 from memgym.errors import DatasetError, Problem
 from memgym.metrics.aggregate import aggregate
 from memgym.metrics.judge import ChatClient, Judge, judge_answer
 from memgym.metrics.protocols import METRICS, ScoringProtocol
+from memgym.textsafe import valid_text
 
 
 def score_question(
@@ -126,7 +129,7 @@ def read_predictions(path: Path) -> tuple[dict[str, str], dict[str, Any] | None]
             log.fail(record, None, f"invalid JSON: {getattr(exc, 'msg', type(exc).__name__)}")
             continue
         if n == 1 and isinstance(obj, dict) and obj.get("format") == PREDICTIONS_HEADER:
-            header = obj
+            header = _check_header(obj, record, log)
             continue
         if log.check_type(obj, (dict,), record, "<root>") is None:
             continue
@@ -134,8 +137,35 @@ def read_predictions(path: Path) -> tuple[dict[str, str], dict[str, Any] | None]
         prediction = log.require(obj, "prediction", (str, int, float), record, "prediction")
         if qid is None or prediction is None:
             continue
+        qid = valid_text(qid, f"{path}: {record}: field 'question_id'")
         if qid in predictions:
-            log.fail(record, "question_id", f"duplicate prediction for {qid!r}")
-        predictions[qid] = str(prediction)
+            log.fail(record, "question_id", f"duplicate prediction for {preview(qid)}")
+        predictions[qid] = valid_text(str(prediction), f"{path}: {record}: field 'prediction'")
     log.raise_if_any(strict=True)  # a submission is scored exactly as written, or not at all
     return predictions, header
+
+
+_HEADER_FIELDS: dict[str, tuple[type, ...]] = {
+    "dataset": (str,),
+    "data": (str, type(None)),
+    "split": (str,),
+    "include_adversarial": (bool,),
+    "content_hash": (str, type(None)),
+}
+
+
+def _check_header(obj: dict[str, Any], record: str, log: ProblemLog) -> dict[str, Any]:
+    """The header's fields that name what the file answers, each checked: a header pointing at
+    an unknown dataset or split, or with a number for a path, is refused, never guessed at."""
+    header: dict[str, Any] = {}
+    for key, types in _HEADER_FIELDS.items():
+        if key in obj and log.check_type(obj[key], types, record, key) is not None:
+            value = obj[key]
+            where = f"{log.file}: {record}: field {key!r}"
+            header[key] = valid_text(value, where) if isinstance(value, str) else value
+    choices = {"dataset": (*DATASETS, "sample"), "split": SPLITS}
+    for key, valid in choices.items():
+        if key in header and header[key] not in valid:
+            log.fail(record, key, f"{preview(header[key])} is not one of {', '.join(valid)}")
+            del header[key]
+    return header
