@@ -110,13 +110,15 @@ class ConversationMemory:
         cache: EmbeddingCache | None = None,
         retriever_factory: Callable[[], Retriever] | None = None,
         facts: Sequence[Fact] | None = None,
+        capacity: BankCapacity | None = None,
     ) -> None:
         """`facts` is the conversation's fact stream, needed when `config.memory_capacity` is a
-        share of each speaker's fact tokens."""
+        share of each speaker's fact tokens; `capacity`, when given, is that capacity already
+        resolved (`self.capacity` of an earlier memory of the same conversation)."""
         self.conversation = conversation
         self.config = config
-        self.capacity: BankCapacity | None = None
-        if config.memory_capacity is not None:
+        self.capacity = capacity
+        if capacity is None and config.memory_capacity is not None:
             if facts is None and isinstance(config.memory_capacity, float):
                 raise ValueError("a memory_capacity share needs the conversation's fact stream")
             self.capacity = bank_capacity(config.memory_capacity, facts or (), self.namespace)

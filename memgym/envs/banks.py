@@ -13,6 +13,7 @@ from memgym.data.schema import Fact
 from memgym.engine import ConversationMemory, embedding_cache_for
 from memgym.envs.episodes import Episode
 from memgym.memory.bank import BankSnapshot
+from memgym.memory.capacity import BankCapacity
 from memgym.retrieval.base import Retriever
 from memgym.retrieval.embedding_cache import EmbeddingCache
 
@@ -36,17 +37,26 @@ class EpisodeBanks:
         self.embedding_cache_dir = embedding_cache_dir
         self._cache: EmbeddingCache | None = None
         self._snapshots: dict[int, BankSnapshot] = {}
+        self._capacities: dict[str, BankCapacity] = {}
 
     def empty(self, episode: Episode) -> ConversationMemory:
-        """An empty bank for the episode's conversation."""
-        facts = self.streams.get(episode.conversation.id, episode.facts)
+        """An empty bank for the episode's conversation (its capacity resolved once)."""
+        conversation = episode.conversation
+        facts = self.streams.get(conversation.id, episode.facts)
+        capacity = self._capacities.get(conversation.id)
         if self.retriever_factory is not None:
-            return ConversationMemory(
-                episode.conversation, self.config, None, self.retriever_factory, facts
+            memory = ConversationMemory(
+                conversation, self.config, None, self.retriever_factory, facts, capacity
             )
-        if self._cache is None:
-            self._cache = embedding_cache_for(self.config, self.embedding_cache_dir)
-        return ConversationMemory(episode.conversation, self.config, self._cache, facts=facts)
+        else:
+            if self._cache is None:
+                self._cache = embedding_cache_for(self.config, self.embedding_cache_dir)
+            memory = ConversationMemory(
+                conversation, self.config, self._cache, facts=facts, capacity=capacity
+            )
+        if memory.capacity is not None:
+            self._capacities[conversation.id] = memory.capacity
+        return memory
 
     def start(self, index: int, episode: Episode) -> ConversationMemory:
         """The bank episode `index` starts from (texts embedded in one batch ahead of use)."""
