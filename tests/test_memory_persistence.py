@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from memgym.errors import MemoryBankError
-from memgym.memory import MemoryBank
+from memgym.memory import MemoryBank, load_bank, save_bank
 from memgym.retrieval import BM25Retriever
 
 
@@ -38,8 +38,8 @@ def _bank() -> MemoryBank:
 def test_round_trip_is_exact(tmp_path: Path) -> None:
     bank = _bank()
     path = tmp_path / "bank.json"
-    bank.save(path)
-    loaded = MemoryBank.load(path, BM25Retriever())
+    save_bank(bank, path)
+    loaded = load_bank(path, BM25Retriever())
     assert loaded.entries() == bank.entries()
     assert loaded.log == bank.log and loaded.counter == bank.counter
     assert loaded.max_text_chars == 500
@@ -51,33 +51,33 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
 
 def test_truncated_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bank.json"
-    _bank().save(path)
+    save_bank(_bank(), path)
     path.write_text(path.read_text()[:-40])
     with pytest.raises(MemoryBankError, match=r"bank\.json: not a complete JSON file"):
-        MemoryBank.load(path)
+        load_bank(path)
 
 
 def test_hand_edited_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bank.json"
-    _bank().save(path)
+    save_bank(_bank(), path)
     raw = json.loads(path.read_text())
     raw["bank"]["entries"][0]["text"] = "Andrew adopted a cat"
     path.write_text(json.dumps(raw))
     with pytest.raises(MemoryBankError, match="checksum mismatch"):
-        MemoryBank.load(path)
+        load_bank(path)
 
 
 def test_wrong_format_version_and_invalid_fields(tmp_path: Path) -> None:
     path = tmp_path / "bank.json"
     path.write_text(json.dumps({"format": "other"}))
     with pytest.raises(MemoryBankError, match="not a memgym memory bank"):
-        MemoryBank.load(path)
-    _bank().save(path)
+        load_bank(path)
+    save_bank(_bank(), path)
     raw = json.loads(path.read_text())
     raw["version"] = 99
     path.write_text(json.dumps(raw))
     with pytest.raises(MemoryBankError, match="field 'version' is 99"):
-        MemoryBank.load(path)
+        load_bank(path)
     from memgym.memory.persistence import _checksum
 
     raw["version"] = 1
@@ -85,29 +85,29 @@ def test_wrong_format_version_and_invalid_fields(tmp_path: Path) -> None:
     raw["sha256"] = _checksum(raw["bank"])
     path.write_text(json.dumps(raw))
     with pytest.raises(MemoryBankError, match=r"field 'bank\.entries\.0\.seq'"):
-        MemoryBank.load(path)
+        load_bank(path)
 
 
 _SAVER = """
 import sys
-from memgym.memory import MemoryBank
+from memgym.memory import MemoryBank, save_bank
 bank = MemoryBank(max_text_chars=10000)
 for i in range(3000):
     bank.add(f"memory number {i} " + "x" * 200)
 print("ready", flush=True)
 while True:
-    bank.save(sys.argv[1])
+    save_bank(bank, sys.argv[1])
 """
 
 
 def test_kill_during_save_leaves_previous_file_intact(tmp_path: Path) -> None:
     path = tmp_path / "bank.json"
-    _bank().save(path)
+    save_bank(_bank(), path)
     for delay in (0.05, 0.2, 0.35):
         proc = subprocess.Popen([sys.executable, "-c", _SAVER, str(path)], stdout=subprocess.PIPE)
         assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
         time.sleep(delay)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        loaded = MemoryBank.load(path)  # either the old bank or a complete new one
+        loaded = load_bank(path)  # either the old bank or a complete new one
         assert len(loaded) in (2, 3000)

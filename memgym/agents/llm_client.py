@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from memgym.agents.redaction import env_secret, redact
 from memgym.agents.response_cache import ResponseCache, cache_key
+from memgym.redaction import env_secret, redact
 from memgym.textsafe import valid_text
 
 Messages = list[dict[str, str]]

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from memgym.agents.redaction import MASK, redact
 from memgym.data.loading import detect_layout, validate
 from memgym.errors import DatasetError
 from memgym.io import sha256_file
+from memgym.redaction import MASK, redact
 from memgym.textsafe import parse_index
 
 MiB = 1 << 20

@@ -27,6 +27,7 @@ from memgym.envs.state import STATE_VERSION, Continuable, Progress, jsonable_rng
 from memgym.facts import FactSource, default_fact_source, fact_source_name
 from memgym.memory.bank import MemoryBank
 from memgym.memory.capacity import capacity_key
+from memgym.memory.persistence import bank_to_dict
 from memgym.retrieval.base import Retriever
 
 EpisodeKind = Literal["conversation", "window"]
@@ -388,7 +389,7 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
             "episode_index": self._episode_index,
             "episode_kind": self.episode_kind,
             "conversation_id": self._episode.conversation.id,
-            "bank": self._memory.bank.to_dict(),
+            "bank": bank_to_dict(self._memory.bank),
             "rng": jsonable_rng(self.np_random.bit_generator.state),
             "potential": self.rewards.potential,
             "boundary_potential": self.rewards.boundary_potential,

@@ -17,6 +17,7 @@ import numpy as np
 from memgym.errors import MemoryBankError
 from memgym.memory.bank import MemoryBank
 from memgym.memory.operations import Op
+from memgym.memory.persistence import bank_from_dict
 
 STATE_VERSION = 2
 
@@ -100,7 +101,7 @@ def read_state(
         )
     cursor = _int(state, "cursor", 0, n_facts_of(index))
     try:  # validated without a retriever: indexing waits until the state is installed
-        bank = MemoryBank.from_dict(state.get("bank"), None)  # type: ignore[arg-type]
+        bank = bank_from_dict(state.get("bank"), None, None)
     except (MemoryBankError, ValueError, TypeError) as exc:
         raise ValueError(f"field 'bank': {exc}") from exc
     rng_state: Any = state.get("rng")

@@ -2,6 +2,7 @@
 
 from memgym.memory.bank import DEFAULT_NAMESPACE, BankSnapshot, MemoryBank, ScoredEntry
 from memgym.memory.operations import HistoryRecord, LogRecord, MemoryEntry, Op
+from memgym.memory.persistence import bank_from_dict, bank_to_dict, load_bank, save_bank
 
 __all__ = [
     "DEFAULT_NAMESPACE",
@@ -12,4 +13,8 @@ __all__ = [
     "MemoryEntry",
     "Op",
     "ScoredEntry",
+    "bank_from_dict",
+    "bank_to_dict",
+    "load_bank",
+    "save_bank",
 ]

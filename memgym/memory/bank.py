@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from memgym.errors import MemoryBankError
@@ -268,34 +267,6 @@ class MemoryBank:
             return
         for entry in self._entries.values():
             self.retriever.add(entry.id, entry.text, entry.namespace)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The bank as versioned, JSON-ready data (the retriever is rebuilt on load)."""
-        from memgym.memory.persistence import bank_to_dict
-
-        return bank_to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], retriever: Retriever | None = None) -> MemoryBank:
-        """Rebuild a bank from `to_dict` output (validated, checksummed)."""
-        from memgym.memory.persistence import bank_from_dict
-
-        return bank_from_dict(data, retriever, None)
-
-    def save(self, path: str | Path) -> None:
-        """Write the bank as JSON atomically: a crash leaves the previous file whole."""
-        from memgym.memory.persistence import save_bank
-
-        save_bank(self, Path(path))
-
-    @classmethod
-    def load(
-        cls, path: str | Path, retriever: Retriever | None = None, max_text_chars: int | None = None
-    ) -> MemoryBank:
-        """Read a bank saved by `save`, validating it; never unpickles anything."""
-        from memgym.memory.persistence import load_bank
-
-        return load_bank(Path(path), retriever, max_text_chars)
 
     @classmethod
     def from_state(

@@ -9,17 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from memgym.errors import MemoryBankError
 from memgym.io import atomic_write_json
+from memgym.memory.bank import MemoryBank
 from memgym.memory.operations import LogRecord, MemoryEntry
 from memgym.retrieval.base import Retriever
-
-if TYPE_CHECKING:
-    from memgym.memory.bank import MemoryBank
 
 FORMAT = "memgym.memory_bank"
 VERSION = 1
@@ -50,13 +48,18 @@ def bank_to_dict(bank: MemoryBank) -> dict[str, Any]:
     return {"format": FORMAT, "version": VERSION, "sha256": _checksum(payload), "bank": payload}
 
 
-def save_bank(bank: MemoryBank, path: Path) -> None:
-    """Write atomically (temp file, fsync, rename)."""
-    atomic_write_json(path, bank_to_dict(bank))
+def save_bank(bank: MemoryBank, path: str | Path) -> None:
+    """Write the bank as JSON atomically (temp file, fsync, rename): a crash leaves the
+    previous file whole."""
+    atomic_write_json(Path(path), bank_to_dict(bank))
 
 
-def load_bank(path: Path, retriever: Retriever | None, max_text_chars: int | None) -> MemoryBank:
-    """Validate and load; MemoryBankError names the file and what is wrong."""
+def load_bank(
+    path: str | Path, retriever: Retriever | None = None, max_text_chars: int | None = None
+) -> MemoryBank:
+    """Validate and load a saved bank (never unpickles anything); MemoryBankError names the
+    file and what is wrong. The retriever, if given, is indexed from scratch."""
+    path = Path(path)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -70,8 +73,6 @@ def bank_from_dict(
     raw: Any, retriever: Retriever | None, max_text_chars: int | None, source: str = "bank"
 ) -> MemoryBank:
     """Validate data made by `bank_to_dict`; MemoryBankError names `source` and the field."""
-    from memgym.memory.bank import MemoryBank
-
     path = source
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise MemoryBankError(f"{path}: not a memgym memory bank (field 'format')")

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from memgym.agents.redaction import redact
 from memgym.data.loading import DATASETS
 from memgym.data.problems import ProblemLog, preview
 from memgym.data.schema import Dataset, Question
@@ -16,6 +15,7 @@ from memgym.errors import DatasetError, Problem
 from memgym.metrics.aggregate import aggregate
 from memgym.metrics.judge import ChatClient, Judge, judge_answer
 from memgym.metrics.protocols import METRICS, ScoringProtocol
+from memgym.redaction import redact
 from memgym.textsafe import valid_text
 
 
