@@ -138,7 +138,9 @@ class ConversationMemory:
         # Namespaces are indexed independently, so a question's hits in a namespace stay valid
         # until a write to that namespace: rewards rescore questions after every step.
         self._versions: dict[str, int] = {}
-        self._question_hits: dict[tuple[str, str], tuple[int, list[ScoredEntry]]] = {}
+        self._question_hits: dict[
+            tuple[str, str], tuple[int, list[ScoredEntry], list[RetrievedMemory]]
+        ] = {}
 
     def fork(self) -> ConversationMemory:
         """An independent copy (bank and retrieval caches copied, embedding cache shared)."""
@@ -237,15 +239,22 @@ class ConversationMemory:
     def ranked_for_question(self, question: Question | AskedQuestion) -> list[list[ScoredEntry]]:
         """The top `answer_k` memories of every namespace (all of them when answer_k is None),
         best first, one list per namespace."""
+        return [hits for hits, _ in self._ranked(question)]
+
+    def _ranked(
+        self, question: Question | AskedQuestion
+    ) -> list[tuple[list[ScoredEntry], list[RetrievedMemory]]]:
+        """Per namespace, the hits and their slots, cached until the namespace is written."""
         ranked = []
         for namespace in self.namespaces():
             version = self._versions.get(namespace, 0)
             cached = self._question_hits.get((question.id, namespace))
             if cached is None or cached[0] != version:
-                k = self.config.answer_k or max(1, len(self.bank.entries(namespace)))
+                k = self.config.answer_k or max(1, self.bank.usage(namespace)[0])
                 found = self.bank.search(question.text, k, namespace)
-                cached = self._question_hits[(question.id, namespace)] = (version, found)
-            ranked.append(cached[1])
+                cached = (version, found, _as_slots(found))
+                self._question_hits[(question.id, namespace)] = cached
+            ranked.append((cached[1], cached[2]))
         return ranked
 
     def memories_for_question(self, question: Question | AskedQuestion) -> list[RetrievedMemory]:
@@ -256,7 +265,7 @@ class ConversationMemory:
     def answer_context(self, question: Question | AskedQuestion) -> list[RetrievedMemory]:
         """What the answer agent reads: the retrieved memories that fit its prompt budget."""
         asked = question if isinstance(question, AskedQuestion) else AskedQuestion.of(question)
-        ranked = [_as_slots(group) for group in self.ranked_for_question(question)]
+        ranked = [slots for _, slots in self._ranked(question)]
         return fit_to_budget(asked, ranked, self.config.answer_prompt_tokens)
 
     def apply(

@@ -55,8 +55,9 @@ def fit_to_budget(
             used += cost
             kept.add((group, rank))
     ordered = [m for g, group in enumerate(ranked) for r, m in enumerate(group) if (g, r) in kept]
-    # Built directly: dataclasses.replace costs more than the rest of the budget fill.
+    # Memories already in their slot are reused; the others are built directly
+    # (dataclasses.replace costs more than the rest of the budget fill).
     return [
-        RetrievedMemory(i, m.id, m.text, m.namespace, m.time, m.score)
+        m if m.slot == i else RetrievedMemory(i, m.id, m.text, m.namespace, m.time, m.score)
         for i, m in enumerate(ordered)
     ]
