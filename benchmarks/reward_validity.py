@@ -108,6 +108,13 @@ def main() -> None:
     parser.add_argument("--policy-file", default=None, help="the ppo manager's policy")
     parser.add_argument("--retriever", default="hybrid")
     parser.add_argument("--answer-prompt-tokens", type=int, default=4096)
+    parser.add_argument(
+        "--answer-k",
+        type=int,
+        default=None,
+        help="memories per speaker the reader gets (default: as many as fit the budget; 30 is "
+        "Memory-R1's 60-memory setup)",
+    )
     parser.add_argument("--base-url")
     parser.add_argument("--model")
     parser.add_argument("--model-path")
@@ -129,6 +136,7 @@ def main() -> None:
     config = MemoryConfig(
         retriever=args.retriever,
         answer_prompt_tokens=args.answer_prompt_tokens,
+        answer_k=args.answer_k,
         memory_capacity=args.memory_capacity,
     )
     datasets = [load_dataset("locomo", path, args.split) for path in args.data] or [
@@ -178,7 +186,8 @@ def main() -> None:
     proxy = [rows[m]["proxy_em"] for m in names]
     print(
         f"\nreader {reader_name}; {n_questions} questions per manager; "
-        f"prompt budget {args.answer_prompt_tokens} tokens; facts {fact_source}; "
+        f"prompt budget {args.answer_prompt_tokens} tokens, {args.answer_k or 'all'} memories "
+        f"per speaker; facts {fact_source}; "
         f"memory capacity {args.memory_capacity}"
     )
     print(
@@ -200,6 +209,7 @@ def main() -> None:
             "questions_per_manager": n_questions,
             "fact_source": fact_source,
             "memory_capacity": args.memory_capacity,
+            "answer_k": args.answer_k,
             "split": args.split,
             "managers": rows,
             "ranking": ranking,

@@ -14,6 +14,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from memgym.agents import make_manager
+from memgym.agents.capacity_features import capacity_features, feature_names
 from memgym.config import MemoryConfig
 from memgym.data import load_dataset
 from memgym.envs import MemoryManagerEnv
@@ -231,3 +232,26 @@ def test_the_command_line_refuses_a_capacity_that_is_neither_tokens_nor_a_share(
     assert exited.value.code == 2
     assert "memory_capacity" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_the_text_and_feature_variants_carry_the_capacity() -> None:
+    import gymnasium as gym
+    import numpy as np
+
+    kwargs = {"split": "all", "fact_source": "turns", "retriever": "bm25", "memory_capacity": 0.25}
+    text = gym.make("MemoryManagerEnv-text-v0", **kwargs)
+    observation, _ = text.reset(seed=0)
+    add = '{"memory": [{"id": "new", "text": "Tom skis", "event": "ADD"}]}'
+    while "[0] (" not in observation["prompt"]:  # until a stored memory is shown
+        observation, *_ = text.step(add)
+    prompt = observation["prompt"]
+    assert "3 of 23 tokens used, 20 free" in prompt
+    assert f"Tom skis ({count_tokens('Tom skis')} tokens)" in prompt
+    features = gym.make("MemoryManagerEnv-features-v0", **kwargs)
+    vector, _ = features.reset(seed=0)
+    base = features.unwrapped
+    assert isinstance(base, MemoryManagerEnv)
+    assert vector.shape == (len(feature_names(10)),)
+    fact, bank = base.current_fact, base.bank_state()
+    assert fact is not None and bank is not None
+    np.testing.assert_array_equal(vector, capacity_features(fact, base.visible_memories, bank, 10))

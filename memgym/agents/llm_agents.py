@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from memgym.agents.base import Answer, AskedQuestion, ManagerDecision, RetrievedMemory
+from memgym.agents.base import Answer, AskedQuestion, BankState, ManagerDecision, RetrievedMemory
 from memgym.agents.llm_client import ChatClient, LLMError
 from memgym.agents.parsing import json_objects, parse_answer_output, parse_manager_output
 from memgym.agents.prompts import (
@@ -41,12 +41,19 @@ class LLMManager:
     def decide(self, fact: Fact, memories: Sequence[RetrievedMemory]) -> ManagerDecision:
         return self.decide_batch([(fact, memories)])[0]
 
+    def decide_with_bank(
+        self, fact: Fact, memories: Sequence[RetrievedMemory], bank: BankState
+    ) -> ManagerDecision:
+        """The operation, asked with the bank's room in the prompt when it has a capacity."""
+        return self._ask([manager_messages(fact, memories, bank)])[0]
+
     def decide_batch(
         self, items: Sequence[tuple[Fact, Sequence[RetrievedMemory]]]
     ) -> list[ManagerDecision]:
-        replies = self.client.complete_batch(
-            [manager_messages(f, m) for f, m in items], usable=_readable_operation
-        )
+        return self._ask([manager_messages(f, m) for f, m in items])
+
+    def _ask(self, prompts: list[list[dict[str, str]]]) -> list[ManagerDecision]:
+        replies = self.client.complete_batch(prompts, usable=_readable_operation)
         return [
             ManagerDecision(Op.NOOP, error=f"llm call failed: {reply}", failure=reply.kind)
             if isinstance(reply, LLMError)

@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 
-from memgym.agents.base import AskedQuestion, RetrievedMemory
+from memgym.agents.base import AskedQuestion, BankState, RetrievedMemory
 from memgym.data.schema import Fact, Session
 from memgym.io import stable_hash
 from memgym.prompting import attribute, delimit, neutralize
+from memgym.tokens import count_tokens
 
 PROMPT_VERSION = "2"
 
@@ -65,17 +66,34 @@ def dated_line(text: str, time: datetime | None) -> str:
     return f"({_date(time)}) {neutralize(text)}"
 
 
-def _memory_lines(memories: Sequence[RetrievedMemory]) -> str:
-    return "\n".join(f"[{m.slot}] {memory_line(m)}" for m in memories)
+def _memory_lines(memories: Sequence[RetrievedMemory], sizes: bool = False) -> str:
+    return "\n".join(
+        f"[{m.slot}] {memory_line(m)}" + (f" ({count_tokens(m.text)} tokens)" if sizes else "")
+        for m in memories
+    )
 
 
-def manager_messages(fact: Fact, memories: Sequence[RetrievedMemory]) -> list[dict[str, str]]:
-    """Chat messages asking for a Mem0-style JSON operation on the new fact."""
-    user = f"<memories>\n{_memory_lines(memories) or '(none)'}\n</memories>\n" + delimit(
+def manager_messages(
+    fact: Fact, memories: Sequence[RetrievedMemory], bank: BankState | None = None
+) -> list[dict[str, str]]:
+    """Chat messages asking for a Mem0-style JSON operation on the new fact; with a bank that
+    has a capacity, also its room and each memory's size (writes that do not fit are
+    refused)."""
+    capped = bank is not None and bank.capacity is not None
+    lines = _memory_lines(memories, sizes=capped)
+    user = f"<memories>\n{lines or '(none)'}\n</memories>\n" + delimit(
         "new_fact",
         fact.text,
         f"speaker={attribute(fact.speaker)} date={attribute(_date(fact.time))}",
     )
+    if bank is not None and bank.capacity is not None:
+        user += (
+            f"\nMemory bank of this speaker: {bank.memories} memories, {bank.tokens_used} of "
+            f"{bank.capacity} tokens used, {bank.tokens_free} free; the new fact is "
+            f"{count_tokens(fact.text.strip())} tokens; fact {bank.step + 1} of {bank.n_facts}. "
+            "An ADD or UPDATE that does not fit is refused: UPDATE or DELETE a listed memory "
+            "to make room, or choose NONE."
+        )
     return [{"role": "system", "content": MANAGER_SYSTEM}, {"role": "user", "content": user}]
 
 

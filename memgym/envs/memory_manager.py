@@ -300,7 +300,7 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
             "memories": slots_observation(self._visible, self.config.observation_k, capped),
         }
         if capped:
-            observation["bank"] = self._bank_observation(fact)
+            observation["bank"] = self._bank_observation()
         return observation
 
     def bank_state(self) -> BankState | None:
@@ -311,10 +311,10 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
             return None
         return self._memory.bank_state(fact, self._progress.cursor, len(self._episode.facts))
 
-    def _bank_observation(self, fact: Fact | None) -> dict[str, np.ndarray]:
+    def _bank_observation(self) -> dict[str, np.ndarray]:
         state = self.bank_state()
-        values = (0, 0, 0, 0)
-        if fact is not None and state is not None:
+        values = (0, 0, 0, 0)  # after the last step there is no fact, and no bank to show
+        if state is not None:
             values = (
                 state.memories,
                 state.tokens_used,

@@ -19,7 +19,7 @@ from memgym.agents.prompts import manager_messages
 from memgym.envs.memory_manager import MemoryManagerEnv
 from memgym.integrations.defaults import TEXT_ENV_KWARGS
 from memgym.memory.operations import Op
-from memgym.wrappers.observation_views import fact_of, memories_of
+from memgym.wrappers.observation_views import bank_of, fact_of, memories_of
 
 DEFAULT_ENV_KWARGS: dict[str, Any] = TEXT_ENV_KWARGS
 
@@ -53,7 +53,8 @@ def _describe(observation: dict[str, Any]) -> str:
     (memory text delimited and neutralised), as the tool response text."""
     if not observation["fact"]:
         return "The conversation has ended; no memory operation is needed."
-    user = manager_messages(fact_of(observation), memories_of(observation))[1]["content"]
+    fact, memories = fact_of(observation), memories_of(observation)
+    user = manager_messages(fact, memories, bank_of(observation))[1]["content"]
     return f"\n{user}"
 
 

@@ -9,7 +9,7 @@ from gymnasium import spaces
 
 from memgym.agents.prompts import answer_messages, manager_messages
 from memgym.envs.spaces import UnicodeText
-from memgym.wrappers.observation_views import fact_of, memories_of, question_of
+from memgym.wrappers.observation_views import bank_of, fact_of, memories_of, question_of
 
 MAX_PROMPT_CHARS = 1_000_000
 
@@ -55,7 +55,9 @@ class ChatObservation(gym.ObservationWrapper[dict[str, Any], Any, dict[str, Any]
     def messages(self, observation: dict[str, Any]) -> list[dict[str, str]]:
         """The chat messages for a raw observation of the wrapped env."""
         if self.kind == "manager":
-            return manager_messages(fact_of(observation), memories_of(observation))
+            return manager_messages(
+                fact_of(observation), memories_of(observation), bank_of(observation)
+            )
         return answer_messages(question_of(observation, self._category), memories_of(observation))
 
     def observation(self, observation: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from memgym.agents.base import AskedQuestion, RetrievedMemory
+from memgym.agents.base import AskedQuestion, BankState, RetrievedMemory
 from memgym.data.schema import Fact
 
 
@@ -42,4 +42,21 @@ def question_of(observation: dict[str, Any], category: int | str = 0) -> AskedQu
     """The question of an AnswerAgentEnv observation."""
     return AskedQuestion(
         "observed", observation["question"], _time(observation["time"]), None, category
+    )
+
+
+def bank_of(observation: dict[str, Any]) -> BankState | None:
+    """The state of the new fact's bank in a MemoryManagerEnv observation (None when the env
+    has no capacity)."""
+    bank = observation.get("bank")
+    if bank is None:
+        return None
+    step = int(observation["step"])
+    return BankState(
+        namespace=observation["speaker"],
+        memories=int(bank["memories"]),
+        tokens_used=int(bank["tokens"]),
+        capacity=int(bank["capacity"]),
+        step=step,
+        n_facts=step + int(observation["remaining"]),
     )

@@ -29,8 +29,13 @@ def answer_agent_text(**kwargs: Any) -> gym.Env[Any, Any]:
 
 
 def memory_manager_features(**kwargs: Any) -> gym.Env[Any, Any]:
-    """MemoryManagerEnv-features-v0: float vector in, MultiDiscrete (op, slot) out."""
-    return DiscreteOperation(FeatureObservation(MemoryManagerEnv(**kwargs)))
+    """MemoryManagerEnv-features-v0: float vector in, MultiDiscrete (op, slot) out. With a
+    `memory_capacity`, the capacity features (what the `ppo` manager reads) and UPDATE as
+    eviction; otherwise the similarity features and UPDATE as a merge."""
+    env = MemoryManagerEnv(**kwargs)
+    if env.config.memory_capacity is None:
+        return DiscreteOperation(FeatureObservation(env))
+    return DiscreteOperation(FeatureObservation(env, features="capacity"), update="replace")
 
 
 def text_observation(view: gym.Env[Any, Any]) -> dict[str, Any]:
