@@ -17,7 +17,7 @@ from pathlib import Path
 from memgym import __version__
 from memgym.agents.registry import ANSWERERS, MANAGERS
 from memgym.config import MemoryConfig
-from memgym.data.categories import category_label
+from memgym.data.errata import ERRATA_MODES, Errata, apply_errata, load_errata
 from memgym.data.fetch import SOURCES, FetchError, fetch
 from memgym.data.loading import DATASETS, load_dataset, report_warnings, validate
 from memgym.data.schema import Dataset
@@ -38,8 +38,11 @@ from memgym.leaderboard import (
     run_eval,
     score_submission,
 )
-from memgym.leaderboard.html import ReportError, write_report
-from memgym.metrics.protocols import PROTOCOLS, get_protocol
+from memgym.leaderboard.compare import run_report
+from memgym.leaderboard.html import ReportError
+from memgym.leaderboard.report import METRIC_LABELS
+from memgym.leaderboard.results import errata_section, subset_of
+from memgym.metrics.protocols import PROTOCOLS, evaluation_protocol
 from memgym.metrics.scoring import read_predictions, score_predictions
 
 DEFAULT_PROTOCOL = "memory_r1"
@@ -47,6 +50,48 @@ DEFAULT_PROTOCOL = "memory_r1"
 
 class UsageError(ValueError):
     """Options that do not go together."""
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default (argparse's own formatter skips options
+    without help text and repeats defaults the text already gives)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text
+            or not action.option_strings
+            or default is None
+            or default is argparse.SUPPRESS
+            or isinstance(default, bool)
+        ):
+            return text
+        shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else "%(default)s"
+        return f"{text} (default: {shown})" if text else f"default: {shown}"
+
+
+def _add_errata_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--errata",
+        type=Path,
+        default=None,
+        help="errata for the golds in the schema of the LoCoMo audit (dial481/locomo-audit): a "
+        "JSON file, or a folder of them",
+    )
+    p.add_argument(
+        "--errata-mode",
+        choices=ERRATA_MODES,
+        default="exclude",
+        help="exclude: drop questions whose gold is wrong (all but WRONG_CITATION); correct: "
+        "score against correct_answer, evidence from correct_evidence",
+    )
+
+
+def _errata(args: argparse.Namespace) -> Errata | None:
+    if args.errata is None:
+        return None
+    return load_errata(args.errata, args.errata_mode)
 
 
 def _add_dataset_args(p: argparse.ArgumentParser, split_default: str = "all") -> None:
@@ -60,12 +105,21 @@ def _add_dataset_args(p: argparse.ArgumentParser, split_default: str = "all") ->
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="memgym", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="memgym", description=__doc__.splitlines()[0], formatter_class=HelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"memgym {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    # Every subcommand's --help shows its defaults.
+    add_parser = commands.add_parser
+    commands.add_parser = lambda *a, **k: add_parser(*a, formatter_class=HelpFormatter, **k)  # type: ignore[method-assign]
 
     data = commands.add_parser("data", help="inspect, validate and download datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True)
+    add_data_parser = data_commands.add_parser
+    data_commands.add_parser = lambda *a, **k: add_data_parser(  # type: ignore[method-assign]
+        *a, formatter_class=HelpFormatter, **k
+    )
     stats = data_commands.add_parser("stats", help="counts per split and category")
     _add_dataset_args(stats)
     stats.add_argument("--json", action="store_true", help="print one JSON object")
@@ -105,14 +159,32 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--protocol", choices=sorted(PROTOCOLS), default=DEFAULT_PROTOCOL)
     score.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
     score.add_argument("--out", type=Path, default=None, help="write the full report (JSON)")
+    _add_errata_args(score)
 
     evaluate = commands.add_parser("eval", help="run the leaderboard evaluation")
     add_eval_args(evaluate)
 
-    report = commands.add_parser("report", help="one static HTML page comparing runs")
+    report = commands.add_parser(
+        "report",
+        help="compare runs: scores with intervals and paired tests in the terminal, optionally "
+        "one static HTML page",
+    )
     report.add_argument("runs", nargs="+", type=Path, help="results folders of memgym eval")
-    report.add_argument("--html", type=Path, required=True, help="the page to write")
+    report.add_argument("--html", type=Path, default=None, help="also write this HTML page")
     report.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
+    report.add_argument(
+        "--shared-questions",
+        action="store_true",
+        help="compare runs over different question sets on the questions they share",
+    )
+    report.add_argument(
+        "--metric",
+        action="append",
+        choices=list(METRIC_LABELS),
+        default=None,
+        help="only this metric in the terminal report (repeatable; default: every metric)",
+    )
+    _add_errata_args(report)
     return parser
 
 
@@ -152,13 +224,21 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
         help="run conversations as Ray tasks (a local Ray when no address is given)",
     )
     p.add_argument("--restart", action="store_true", help="discard results of another config")
-    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--progress",
+        action="store_true",
+        help="always show the progress bar (default: a bar on a terminal, one line per "
+        "finished conversation otherwise)",
+    )
+    shown.add_argument("--no-progress", action="store_true", help="show no progress at all")
     p.add_argument(
         "--predictions", type=Path, default=None, help="score this JSONL instead of running agents"
     )
     p.add_argument("--name", default=None, help="the submission's name (with --predictions)")
     p.add_argument("--inject", type=int, default=0, help="planted injections per conversation")
     p.add_argument("--seed", type=int, default=0, help="seed of the random manager and --inject")
+    _add_errata_args(p)
     model = p.add_argument_group("models (for llm agents)")
     model.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint")
     model.add_argument("--model", default=None, help="model name at --base-url")
@@ -247,8 +327,11 @@ def run_eval_command(args: argparse.Namespace) -> int:
     """`memgym eval`: run (or resume) an evaluation, or score a submission; print the table."""
     start = time.perf_counter()
     config = eval_config(args)
+    errata = _errata(args)
     if args.predictions is not None:
-        results = score_submission(config, args.predictions, args.out, args.naming, args.name)
+        results = score_submission(
+            config, args.predictions, args.out, args.naming, args.name, errata=errata
+        )
     else:
         backend = None
         if args.ray is not None:
@@ -260,9 +343,10 @@ def run_eval_command(args: argparse.Namespace) -> int:
             args.out,
             workers=args.workers,
             restart=args.restart,
-            progress=False if args.no_progress else None,
+            progress=False if args.no_progress else True if args.progress else None,
             naming=args.naming,
             backend=backend,
+            errata=errata,
         )
     print(markdown_table(results, args.naming), end="")
     print(f"\nwall time {time.perf_counter() - start:.1f} s; results in {args.out}")
@@ -279,8 +363,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "eval":
             return run_eval_command(args)
         if args.command == "report":
-            write_report(args.runs, args.html, args.naming)
-            print(args.html)
+            print(
+                run_report(
+                    args.runs,
+                    html=args.html,
+                    naming=args.naming,
+                    shared=args.shared_questions,
+                    errata=_errata(args),
+                    metrics=args.metric,
+                ),
+                end="",
+            )
+            if args.html is not None:
+                print(f"HTML report: {args.html}")
             return 0
     except (DatasetError, RunConfigError, UsageError, ReportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -354,22 +449,27 @@ def _score(args: argparse.Namespace) -> int:
     args.split = args.split or source.get("split", "all")
     args.include_adversarial = args.include_adversarial or source.get("include_adversarial", False)
     dataset = _load(args)
-    report = score_predictions(dataset, predictions, get_protocol(args.protocol))
+    errata = _errata(args)
+    if errata is not None:
+        dataset = apply_errata(dataset, errata)
+    # The evaluation's own protocol: every lexical metric, so the columns are eval's.
+    protocol = evaluation_protocol(args.protocol)
+    report = score_predictions(dataset, predictions, protocol)
+    if errata is not None:
+        report["errata"] = errata_section(dataset, protocol)
     if args.out is not None:
         atomic_write_json(args.out, report)
-    summary = report["summary"]
-    metrics = list(summary["overall"])
-    print(f"protocol {args.protocol} v{report['protocol']['version']}, naming {args.naming}")
-    print(f"{'category':28s} {'n':>5s} " + " ".join(f"{m:>12s}" for m in metrics))
-    for key, row in summary["by_category"].items():
-        label = category_label(int(key) if key.isdigit() else key, args.naming)
-        name = f"{key} ({label})" if label != key else key
-        print(f"{name:28s} {row['n']:5d} " + " ".join(f"{100 * row[m]:12.2f}" for m in metrics))
-    overall = summary["overall"]
-    print(
-        f"{'overall':28s} {summary['n_questions']:5d} "
-        + " ".join(f"{100 * overall[m]:12.2f}" for m in metrics)
-    )
+    table = {
+        "kind": "submission",
+        "title": f"predictions {args.predictions}",
+        "subset": subset_of(dataset, protocol),
+        "protocol": protocol.describe(),
+        "dataset": dataset.fingerprint(),
+        "summary": report["summary"],
+    }
+    if errata is not None:
+        table["errata"] = report["errata"]
+    print(markdown_table(table, args.naming, published=False), end="")
     unknown, missing = report["unknown_predictions"], report["missing_predictions"]
     matched = len(predictions) - len(unknown)
     print(

@@ -77,7 +77,15 @@ def test_score_reads_the_dataset_from_the_predictions_file_and_reports_ids(
     capsys.readouterr()
     assert main(["score", "--predictions", str(predictions)]) == 0
     captured = capsys.readouterr()
-    assert "protocol memory_r1" in captured.out
+    assert "Protocol memory_r1" in captured.out
+    # The columns of eval's own table, LoCoMo F1 included, with the same intervals.
+    header = next(line for line in captured.out.splitlines() if line.startswith("| category"))
+    assert header in (tmp_path / "run" / "leaderboard.md").read_text()
+    assert "F1 (LoCoMo)" in header
+    evaluated = json.loads((tmp_path / "run" / "results.json").read_text())["summary"]
+    overall = evaluated["overall"]["locomo_f1"]
+    low, high = evaluated["intervals"]["overall"]["locomo_f1"]
+    assert f"**{100 * overall:.2f}** [{100 * low:.1f}, {100 * high:.1f}]" in captured.out
     assert "31 of 31 predictions match questions" in captured.err
     bare = tmp_path / "bare.jsonl"
     bare.write_text('{"question_id": "conv-42/q1", "prediction": "x"}\n')

@@ -11,7 +11,7 @@ from memgym.agents.redaction import redact
 from memgym.data.problems import ProblemLog
 from memgym.data.schema import Dataset, Question
 from memgym.errors import DatasetError, Problem
-from memgym.metrics.aggregate import aggregate
+from memgym.metrics.aggregate import summarise
 from memgym.metrics.judge import ChatClient, Judge, judge_answer
 from memgym.metrics.protocols import METRICS, ScoringProtocol
 
@@ -85,7 +85,7 @@ def score_predictions(
     metrics = list(protocol.metrics)
     if protocol.judge is not None and judge_client is not None:
         metrics.append("judge")
-    summary = aggregate(rows, metrics)
+    summary = summarise(rows, metrics)
     summary["n_missing"] = len(missing)
     summary["judge_failures"] = sum(
         verdict["correct"] is None for r in rows for verdict in r.get("judges", {}).values()
