@@ -8,6 +8,7 @@ another configuration; 5 an output file could not be written.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import time
@@ -56,6 +57,12 @@ class HelpFormatter(argparse.HelpFormatter):
     """Every option's help ends with its default (argparse's own formatter skips options
     without help text and repeats defaults the text already gives)."""
 
+    def _format_action(self, action: argparse.Action) -> str:
+        if not action.help and self._get_help_string(action):
+            action = copy.copy(action)  # argparse prints no help line for an empty help
+            action.help = self._get_help_string(action)
+        return super()._format_action(action)
+
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
@@ -68,7 +75,7 @@ class HelpFormatter(argparse.HelpFormatter):
         ):
             return text
         shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else "%(default)s"
-        return f"{text} (default: {shown})" if text else f"default: {shown}"
+        return f"{text} (default: {shown})".lstrip()
 
 
 def _add_errata_args(p: argparse.ArgumentParser) -> None:

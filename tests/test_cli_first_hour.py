@@ -137,7 +137,7 @@ def test_render_shows_the_pending_fact_and_what_is_shown_with_it() -> None:
     assert info["invalid_action"] == "UPDATE needs a target slot, but no memory is shown"
 
 
-def _eval_output(tmp_path: Path, tty: bool) -> str:
+def _eval_output(tmp_path: Path, tty: bool, extra: tuple[str, ...] = ()) -> str:
     command = [
         sys.executable,
         "-m",
@@ -147,6 +147,7 @@ def _eval_output(tmp_path: Path, tty: bool) -> str:
         "bm25",
         "--out",
         str(tmp_path),
+        *extra,
     ]
     if not tty:
         done = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -170,7 +171,66 @@ def _eval_output(tmp_path: Path, tty: bool) -> str:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
-def test_progress_shows_on_a_terminal_and_stays_out_of_logs(tmp_path: Path) -> None:
-    assert "step/s" not in _eval_output(tmp_path / "piped", tty=False)
+def test_progress_is_a_bar_on_a_terminal_and_a_line_per_conversation_in_logs(
+    tmp_path: Path,
+) -> None:
+    piped = _eval_output(tmp_path / "piped", tty=False)
+    assert "step/s" not in piped
+    lines = [line for line in piped.splitlines() if "conversations (" in line]
+    assert [line.split(" (")[0] for line in lines] == [
+        f"memgym: {i}/4 conversations" for i in range(1, 5)
+    ]
+    assert lines[0].startswith("memgym: 1/4 conversations (sample-1 done), ")
+    assert " s elapsed, ETA " in lines[0] and lines[-1].endswith("ETA 0.0 s")
     shown = _eval_output(tmp_path / "terminal", tty=True)
-    assert "step" in shown and "100%" in shown
+    assert "step" in shown and "100%" in shown and "conversations (" not in shown
+    forced = _eval_output(tmp_path / "forced", tty=False, extra=("--progress",))
+    assert "100%" in forced and "conversations (" not in forced
+    assert "step" not in _eval_output(tmp_path / "quiet", tty=False, extra=("--no-progress",))
+
+
+def test_a_refused_output_folder_names_the_settings_that_differ(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = ["--out", str(tmp_path / "run")]
+    assert main(["eval", *FAST, *out, "--manager", "add_all"]) == 0
+    capsys.readouterr()
+    assert main(["eval", *FAST, *out, "--manager", "noop", "--observation-k", "5"]) == 4
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith("error: ") and "holds results of another configuration" in err
+    assert "manager 'add_all' -> 'noop'; memory.observation_k 10 -> 5;" in err
+    assert "--restart" in err
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        (["eval"], ["--retriever {bm25,dense,hybrid}", "(default: hybrid)", "default: 10"]),
+        (["eval"], ["(default: exclude)", "--errata ERRATA", "(default: 8)"]),
+        (["score"], ["(default: memory_r1)", "(default: locomo)"]),
+        (["data", "stats"], ["(default: all)", "(default: 50)"]),
+    ],
+)
+def test_help_shows_every_default(
+    command: list[str], shown: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for piece in shown:
+        assert piece in text
+
+
+def test_each_message_fits_its_run_kind(tmp_path: Path) -> None:
+    """The EM note explains an extractive reader; under an ORACLE or a submission it is
+    wrong."""
+    em_note = "EM (exact match) is near 0 for extractive readers"
+    assert main(["eval", *FAST, "--out", str(tmp_path / "extractive")]) == 0
+    assert em_note in (tmp_path / "extractive" / "leaderboard.md").read_text()
+    oracle = ["--answerer", "oracle_support", "--out", str(tmp_path / "oracle")]
+    assert main(["eval", *FAST, *oracle]) == 0
+    assert em_note not in (tmp_path / "oracle" / "leaderboard.md").read_text()
+    predictions = str(tmp_path / "extractive" / "predictions.jsonl")
+    assert main(["eval", "--predictions", predictions, "--out", str(tmp_path / "entry")]) == 0
+    table = (tmp_path / "entry" / "leaderboard.md").read_text()
+    assert em_note not in table and "Cost:" not in table
