@@ -191,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="only this metric in the terminal report (repeatable; default: every metric)",
     )
+    report.add_argument(
+        "--brief",
+        action="store_true",
+        help="only the overall scores and the overall line of each paired test",
+    )
     _add_errata_args(report)
     return parser
 
@@ -378,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     shared=args.shared_questions,
                     errata=_errata(args),
                     metrics=args.metric,
+                    brief=args.brief,
                 ),
                 end="",
             )

@@ -234,3 +234,68 @@ def test_each_message_fits_its_run_kind(tmp_path: Path) -> None:
     assert main(["eval", "--predictions", predictions, "--out", str(tmp_path / "entry")]) == 0
     table = (tmp_path / "entry" / "leaderboard.md").read_text()
     assert em_note not in table and "Cost:" not in table
+
+
+def _dry_run(target: str, tmp_path: Path, *settings: str) -> str:
+    """What `make TARGET` would run in a fresh clone (its venv in tmp_path), without running."""
+    root = Path(memgym.__file__).resolve().parents[1]
+    done = subprocess.run(
+        ["make", "-n", "-C", str(root), target, f"VENV={tmp_path / 'venv'}", *settings],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_make_demo_installs_the_core_and_plot_only_and_compares_every_listed_manager(
+    tmp_path: Path,
+) -> None:
+    demo = _dry_run("demo", tmp_path)
+    installs = [line for line in demo.splitlines() if "pip install" in line and " -e " in line]
+    assert installs == [
+        f"{tmp_path / 'venv'}/bin/python -m pip install -c constraints-dev.txt "
+        "--config-settings editable_mode=compat -e '.[plot]'"
+    ]
+    for manager in ("noop", "random", "add_all", "heuristic"):
+        for answerer in ("oracle_support", "extractive"):
+            assert f"runs/demo/{answerer}-{manager}" in demo
+    assert "--html runs/demo/report.html" in demo
+    # One variable names the managers: a new one joins every table.
+    more = _dry_run("demo", tmp_path, "DEMO_MANAGERS=noop fill")
+    assert "runs/demo/extractive-fill" in more and "runs/demo/oracle_support-fill" in more
+    assert "heuristic" not in more
+    # The tests still get the whole dev stack.
+    assert "-e '.[dev]'" in _dry_run("venv", tmp_path)
+
+
+def test_a_script_beside_a_clone_called_memgym_imports_the_package_under_a_compat_install(
+    tmp_path: Path,
+) -> None:
+    """Python puts a script's folder first on sys.path, so a clone called `memgym` beside it is
+    an empty namespace package to that script. setuptools' default editable finder is asked
+    only after the path, so the script got the folder ("Environment MemoryManagerEnv doesn't
+    exist"). The Makefile installs in compat mode, whose .pth file puts the repository on
+    sys.path, where the real package is found first: reproduced here with that .pth."""
+    root = Path(memgym.__file__).resolve().parents[1]
+    (tmp_path / "memgym").symlink_to(root)
+    site_dir = tmp_path / "site"
+    site_dir.mkdir()
+    (site_dir / "__editable__.memgym-compat.pth").write_text(f"{root}\n")
+    script = tmp_path / "train.py"
+    script.write_text(
+        f"import site\nsite.addsitedir({str(site_dir)!r})\n"
+        "import gymnasium as gym\nimport memgym\n"
+        "env = gym.make('MemoryManagerEnv-v0', retriever='bm25')\n"
+        "print(memgym.__file__, type(env.unwrapped).__name__)\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+    )
+    assert done.stdout.split() == [str(root / "memgym" / "__init__.py"), "MemoryManagerEnv"]

@@ -261,7 +261,7 @@ def test_an_errata_run_compares_with_its_original_on_their_shared_questions(
     out = capsys.readouterr().out
     n = original["subset"]["n_questions"]
     assert f"Compared on the {n} questions all runs share" in out
-    assert "Errata: none (the golds as released)." in out and "Errata (correct mode)" in out
+    assert "[A] Errata: none." in out and "[B] Errata (correct mode)" in out
     difference = (
         corrected["summary"]["overall"]["exact_match"]
         - original["summary"]["overall"]["exact_match"]

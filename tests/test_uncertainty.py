@@ -173,3 +173,22 @@ def test_runs_over_different_questions_compare_only_on_the_shared_ones_when_aske
     )
     assert main(["report", folders[0], str(tmp_path / "empty"), "--shared-questions"]) == 2
     assert "the runs share no question id" in capsys.readouterr().err
+
+
+def test_a_brief_report_is_a_leaderboard_and_one_line_per_pair(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = [_eval(tmp_path / "heuristic"), _eval(tmp_path / "noop", "--manager", "noop")]
+    capsys.readouterr()
+    folders = [str(tmp_path / "heuristic"), str(tmp_path / "noop")]
+    assert main(["report", "--brief", *folders, "--metric", "locomo_f1"]) == 0
+    out = capsys.readouterr().out
+    summary = runs[0]["summary"]
+    low, high = summary["intervals"]["overall"]["locomo_f1"]
+    overall = summary["overall"]["locomo_f1"]
+    assert "Overall scores:" in out
+    assert f"[A] heuristic manager + extractive answerer    31  {100 * overall:.2f} [" in out
+    assert f"[{100 * low:.1f}, {100 * high:.1f}]" in out
+    pair = next(line for line in out.splitlines() if line.startswith("  A - B"))
+    assert "F1 (LoCoMo)" in pair and f"{100 * overall:+7.2f}" in pair and "<0.001" in pair
+    assert "  4 single-hop" not in out  # no per-category tables

@@ -32,8 +32,11 @@ def comparison_text(
     naming: Naming = "locomo",
     metrics: Sequence[str] | None = None,
     shared_note: dict[str, Any] | None = None,
+    brief: bool = False,
 ) -> str:
-    """The whole terminal report (see the module docstring)."""
+    """The whole terminal report (see the module docstring): a leaderboard of overall scores,
+    each run per category, then the paired tests; `brief` keeps the leaderboard and the
+    overall line of each paired test."""
     chosen = list(metrics) if metrics else metrics_of(runs)
     first = runs[0].results
     lines = [subset_line(first, naming)]
@@ -54,19 +57,72 @@ def comparison_text(
             f"{intervals['seed']}); scores in percent."
         )
     letters = [_letter(i) for i in range(len(runs))]
+    lines += ["", *_leaderboard(runs, letters, chosen)]
     for letter, run in zip(letters, runs, strict=True):
-        lines += ["", f"[{letter}] {run.results['title']} ({run.folder})"]
         if not same_errata:
             errata = run.results.get("errata")
-            lines += (
-                errata_lines(errata, naming)
-                if errata
-                else ["Errata: none (the golds as released)."]
-            )
-        lines += _run_table(run, chosen, naming)
-    for (i, a), (j, b) in itertools.combinations(enumerate(runs), 2):
-        lines += _pair_tables(letters[i], a, letters[j], b, chosen, naming)
+            stated = " ".join(errata_lines(errata, naming)) if errata else "Errata: none."
+            lines.append(f"[{letter}] {stated}")
+        if not brief:
+            lines += ["", f"[{letter}] {run.results['title']} ({run.folder})"]
+            lines += _run_table(run, chosen, naming)
+    pairs = [
+        (letters[i], a, letters[j], b)
+        for (i, a), (j, b) in itertools.combinations(enumerate(runs), 2)
+    ]
+    if brief and pairs:
+        lines += ["", *_pair_summary(pairs, chosen)]
+    else:
+        for pair in pairs:
+            lines += _pair_tables(*pair, chosen, naming)
     return "\n".join(lines) + "\n"
+
+
+def _leaderboard(runs: Sequence[Run], letters: Sequence[str], metrics: Sequence[str]) -> list[str]:
+    """One row per run: its overall scores with their intervals."""
+    width = 21
+    titles = [
+        f"[{letter}] {run.results['title']}" for letter, run in zip(letters, runs, strict=True)
+    ]
+    name_width = min(max(len(t) for t in titles), 64)
+    lines = [
+        f"  {'run':{name_width}s} {'n':>5s}  "
+        + "".join(f"{METRIC_LABELS.get(m, m):{width}s}" for m in metrics).rstrip()
+    ]
+    for title, run in zip(titles, runs, strict=True):
+        summary = run.results["summary"]
+        intervals = (summary.get("intervals") or {}).get("overall", {})
+        cells = "".join(
+            f"{_score(summary['overall'].get(m), intervals.get(m)):{width}s}" for m in metrics
+        )
+        lines.append(
+            f"  {title[:name_width]:{name_width}s} {summary['n_questions']:5d}  {cells}".rstrip()
+        )
+    return ["Overall scores:", *lines]
+
+
+def _pair_summary(pairs: Sequence[tuple[str, Run, str, Run]], metrics: Sequence[str]) -> list[str]:
+    """Every pair's overall paired test, one line per pair and metric."""
+    lines = [
+        "Paired tests on the shared questions, overall (first run minus second; paired "
+        "bootstrap, p two-sided, MDD at 80% power and alpha 0.05):",
+        f"  {'pair':9s} {'metric':14s} {'n':>5s} {'diff':>7s}  {'95% interval':15s} "
+        f"{'p':>6s} {'MDD':>6s}",
+    ]
+    for name_a, a, name_b, b in pairs:
+        test = paired_difference(a.results["questions"], b.results["questions"], metrics)
+        for metric in metrics:
+            result = test["overall"].get(metric)
+            if result is None:
+                continue
+            low, high = result["interval"]
+            lines.append(
+                f"  {f'{name_a} - {name_b}':9s} {METRIC_LABELS.get(metric, metric)[:14]:14s} "
+                f"{result['n']:5d} {100 * result['difference']:+7.2f}  "
+                f"{f'[{100 * low:+.1f}, {100 * high:+.1f}]':15s} "
+                f"{_p(result['p_value']):>6s} {100 * result['minimum_detectable']:6.1f}"
+            )
+    return lines
 
 
 def _letter(index: int) -> str:
@@ -162,6 +218,7 @@ def run_report(
     shared: bool = False,
     errata: Errata | None = None,
     metrics: Sequence[str] | None = None,
+    brief: bool = False,
 ) -> str:
     """`memgym report`: load the runs, apply errata to their recorded golds, restrict them to
     their shared questions when asked (else refuse runs over different subsets), write the HTML
@@ -184,4 +241,4 @@ def run_report(
             )
     if html is not None:
         atomic_write_bytes(html, render_page(runs, naming).encode("utf-8"))
-    return comparison_text(runs, naming, metrics, note)
+    return comparison_text(runs, naming, metrics, note, brief)
