@@ -268,3 +268,31 @@ def test_an_errata_run_compares_with_its_original_on_their_shared_questions(
     )
     assert f"{100 * -difference:+7.2f}" in out.split("[A] - [B]")[1].split("F1 (LoCoMo)")[0]
     assert f"{tmp_path / 'corrected'}: Errata (correct mode)" in page.read_text()
+
+
+def _window_turn(env: Any, question_id: str) -> str | None:
+    for episode in env.plan.episodes:
+        if any(q.id == question_id for q in episode.questions):
+            return episode.window_turn  # type: ignore[no-any-return]
+    return None
+
+
+def test_both_envs_take_errata_and_their_tuples_follow_the_corrected_evidence(
+    tmp_path: Path,
+) -> None:
+    from memgym.envs import AnswerAgentEnv, MemoryManagerEnv
+
+    data, path = locomo10(tmp_path), write_errata(tmp_path)
+    common = {"data": data, "split": "train", "retriever": "bm25"}
+    plain = MemoryManagerEnv(episode="window", **common)
+    corrected = MemoryManagerEnv(episode="window", errata=load_errata(path, "correct"), **common)
+    # The corrected evidence of "When did Andrew adopt Scout?" ends a turn later: its tuple
+    # moves there, and the env says which errata it scores with.
+    assert (_window_turn(plain, "conv-26/q3"), _window_turn(corrected, "conv-26/q3")) == (
+        "D2:1",
+        "D2:2",
+    )
+    assert corrected.describe()["dataset"]["errata"]["mode"] == "correct"
+    answers = AnswerAgentEnv(errata=path, **common)  # a path: exclude mode
+    assert {q.id for q in answers.questions}.isdisjoint({"conv-26/q0", "conv-26/q3"})
+    assert "conv-26/q1" in {q.id for q in answers.questions}

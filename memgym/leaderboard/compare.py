@@ -87,7 +87,8 @@ def _leaderboard(runs: Sequence[Run], letters: Sequence[str], metrics: Sequence[
     name_width = min(max(len(t) for t in titles), 64)
     lines = [
         f"  {'run':{name_width}s} {'n':>5s}  "
-        + "".join(f"{METRIC_LABELS.get(m, m):{width}s}" for m in metrics).rstrip()
+        + "".join(f"{METRIC_LABELS.get(m, m):{width}s}" for m in metrics)
+        + "folder"
     ]
     for title, run in zip(titles, runs, strict=True):
         summary = run.results["summary"]
@@ -96,7 +97,7 @@ def _leaderboard(runs: Sequence[Run], letters: Sequence[str], metrics: Sequence[
             f"{_score(summary['overall'].get(m), intervals.get(m)):{width}s}" for m in metrics
         )
         lines.append(
-            f"  {title[:name_width]:{name_width}s} {summary['n_questions']:5d}  {cells}".rstrip()
+            f"  {title[:name_width]:{name_width}s} {summary['n_questions']:5d}  {cells}{run.folder}"
         )
     return ["Overall scores:", *lines]
 
