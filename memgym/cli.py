@@ -43,7 +43,9 @@ from memgym.leaderboard.compare import run_report
 from memgym.leaderboard.html import ReportError
 from memgym.leaderboard.report import METRIC_LABELS
 from memgym.leaderboard.results import errata_section, subset_of
-from memgym.metrics.protocols import PROTOCOLS, evaluation_protocol
+from memgym.metrics.judge import Judge
+from memgym.metrics.prompt_files import PARSE_RULES, TemplateJudge, load_template
+from memgym.metrics.protocols import PROTOCOLS, evaluation_protocol, judges_for
 from memgym.metrics.scoring import read_predictions, score_predictions
 
 DEFAULT_PROTOCOL = "memory_r1"
@@ -167,6 +169,26 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
     score.add_argument("--out", type=Path, default=None, help="write the full report (JSON)")
     _add_errata_args(score)
+    graded = score.add_argument_group("judge (optional)")
+    graded.add_argument("--judge-base-url", default=None, help="OpenAI-compatible endpoint")
+    graded.add_argument("--judge-model", default=None)
+    graded.add_argument(
+        "--judge-prompt",
+        type=Path,
+        default=None,
+        help="your judge template (Mem0's or LongMemEval's own prompt, say) with {question}, "
+        "{gold_answer} and {generated_answer}; checked before any call, sha256 recorded "
+        "(default: memgym's lenient and strict judges)",
+    )
+    graded.add_argument(
+        "--judge-parse",
+        choices=PARSE_RULES,
+        default="label",
+        help="how the template's replies are read: label (Mem0's JSON label) or yes "
+        "(LongMemEval's yes/no)",
+    )
+    graded.add_argument("--api-key-env", default="OPENAI_API_KEY")
+    graded.add_argument("--timeout", type=float, default=60.0, help="deadline per call (s)")
 
     evaluate = commands.add_parser("eval", help="run the leaderboard evaluation")
     add_eval_args(evaluate)
@@ -449,7 +471,25 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _score_judges(args: argparse.Namespace, protocol_name: str) -> dict[str, Judge]:
+    """The judges `memgym score` grades with: a template judge (checked now, before any call),
+    or the protocol's lenient and strict judges; none without an endpoint."""
+    if args.judge_prompt is not None:
+        judge = TemplateJudge(load_template(args.judge_prompt), args.judge_parse)
+        if not (args.judge_base_url and args.judge_model):
+            raise UsageError(
+                "--judge-prompt needs a judge: --judge-base-url URL --judge-model NAME"
+            )
+        return {"judge_template": judge}
+    if bool(args.judge_base_url) != bool(args.judge_model):
+        raise UsageError("a judge needs both --judge-base-url and --judge-model")
+    if not args.judge_base_url:
+        return {}
+    return judges_for(evaluation_protocol(protocol_name), ("lenient", "strict"))
+
+
 def _score(args: argparse.Namespace) -> int:
+    judges = _score_judges(args, args.protocol)
     predictions, header = read_predictions(args.predictions)
     if args.dataset is None and header is None:
         raise UsageError(
@@ -467,16 +507,32 @@ def _score(args: argparse.Namespace) -> int:
         dataset = apply_errata(dataset, errata)
     # The evaluation's own protocol: every lexical metric, so the columns are eval's.
     protocol = evaluation_protocol(args.protocol)
-    report = score_predictions(dataset, predictions, protocol)
+    judge_client = None
+    if judges:
+        from memgym.agents.clients import make_client
+
+        judge_client = make_client(
+            {
+                "base_url": args.judge_base_url,
+                "model": args.judge_model,
+                "api_key_env": args.api_key_env,
+                "timeout": args.timeout,
+                "temperature": 0.0,
+            }
+        )
+    report = score_predictions(dataset, predictions, protocol, judge_client, judges or None)
     if errata is not None:
         report["errata"] = errata_section(dataset, protocol)
     if args.out is not None:
         atomic_write_json(args.out, report)
+    summary = report["summary"]
+    if {"judge", "judge_strict"} <= set(summary["overall"]):
+        summary["judge_gap"] = summary["overall"]["judge"] - summary["overall"]["judge_strict"]
     table = {
         "kind": "submission",
         "title": f"predictions {args.predictions}",
         "subset": subset_of(dataset, protocol),
-        "protocol": protocol.describe(),
+        "protocol": {**report["protocol"], "judge_model": args.judge_model},
         "dataset": dataset.fingerprint(),
         "summary": report["summary"],
     }

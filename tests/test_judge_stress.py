@@ -178,3 +178,54 @@ def test_the_benchmark_reports_each_judges_acceptance_per_kind_through_an_endpoi
     assert "| contradiction |" in done.stdout and "| kind | n | lenient | strict | template |" in (
         done.stdout
     )
+
+
+def test_score_grades_predictions_with_your_judge_prompt_checked_before_any_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from memgym.cli import main
+
+    dataset = load_dataset("locomo")
+    predictions = tmp_path / "predictions.jsonl"
+    # Every other question answered with its gold, the rest with nothing useful.
+    rows = [
+        {"question_id": q.id, "prediction": q.answers[0] if i % 2 == 0 else "no idea"}
+        for i, q in enumerate(dataset.questions())
+    ]
+    predictions.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    template = tmp_path / "mine.txt"
+    template.write_text(
+        "{question}\n<gold_answer>{gold_answer}</gold_answer>\n"
+        "<generated_answer>{generated_answer}</generated_answer>"
+    )
+    out = tmp_path / "report.json"
+    state = ServerState(reply=_shares_a_word)
+    argv = ["score", "--predictions", str(predictions), "--dataset", "locomo"]
+    with fake_llm_server(state) as url:
+        judge = ["--judge-base-url", url, "--judge-model", "scripted"]
+        assert main([*argv, *judge, "--judge-prompt", str(template), "--out", str(out)]) == 0
+        shown = capsys.readouterr().out
+        report = json.loads(out.read_text())
+        assert report["protocol"]["judges"]["judge_template"]["prompt_sha256"] == (
+            load_template(template).sha256
+        )
+        graded = {r["question_id"]: r["scores"]["judge_template"] for r in report["questions"]}
+        golds = {q.id: "; ".join(q.answers) for q in dataset.questions()}
+        assert len(graded) == 31 and graded == {
+            r["question_id"]: float(
+                bool(content_words(golds[r["question_id"]]) & content_words(r["prediction"]))
+            )
+            for r in rows
+            if r["question_id"] in graded
+        }
+        assert "Judge (your prompt)" in shown
+        # memgym's own judges when no template is given: lenient, strict and their gap.
+        assert main([*argv, *judge]) == 0
+        assert "Judge sensitivity: lenient" in capsys.readouterr().out
+        # A template with a wrong placeholder is refused before any request.
+        seen = len(state.requests)
+        template.write_text("{question} {gold} {generated_answer}")
+        assert main([*argv, *judge, "--judge-prompt", str(template)]) == 2
+        assert "field '{gold}': unknown placeholder" in capsys.readouterr().err
+        assert len(state.requests) == seen
+    assert main([*argv, "--judge-prompt", str(template)]) == 2

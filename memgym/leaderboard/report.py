@@ -24,6 +24,7 @@ METRIC_LABELS = {
     "bleu1": "BLEU-1",
     "judge": "Judge (lenient)",
     "judge_strict": "Judge (strict)",
+    "judge_template": "Judge (your prompt)",
 }
 EM_NOTE = (
     "EM (exact match) is near 0 for extractive readers: LoCoMo's gold answers are mostly "
