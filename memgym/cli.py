@@ -184,8 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--judge-parse",
         choices=PARSE_RULES,
         default="label",
-        help="how the template's replies are read: label (Mem0's JSON label) or yes "
-        "(LongMemEval's yes/no)",
+        help="how the template's replies are read: label or yes (memgym's readings of Mem0's "
+        "and LongMemEval's verdicts), mem0-exact or longmemeval-exact (the references' own "
+        "rules)",
+    )
+    graded.add_argument(
+        "--judge-max-tokens", type=int, default=512, help="reply budget (LongMemEval's: 10)"
     )
     graded.add_argument("--api-key-env", default="OPENAI_API_KEY")
     graded.add_argument("--timeout", type=float, default=60.0, help="deadline per call (s)")
@@ -518,6 +522,7 @@ def _score(args: argparse.Namespace) -> int:
                 "api_key_env": args.api_key_env,
                 "timeout": args.timeout,
                 "temperature": 0.0,
+                "max_tokens": args.judge_max_tokens,
             }
         )
     report = score_predictions(dataset, predictions, protocol, judge_client, judges or None)

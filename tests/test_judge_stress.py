@@ -105,6 +105,13 @@ def test_a_judge_prompt_file_is_checked_before_any_call(tmp_path: Path) -> None:
     assert judge.describe()["prompt_sha256"] == template.sha256 and len(template.sha256) == 64
     assert judge.parse('{"label": "WRONG"}') is False
     assert TemplateJudge(template, "yes").parse("Yes.") is True
+    # The references' own reading: Mem0 counts only the exact label, LongMemEval an empty
+    # reply as wrong; memgym's readings record such replies as unreadable instead.
+    mem0 = TemplateJudge(template, "mem0-exact")
+    assert (mem0.parse('{"label": "CORRECT"}'), mem0.parse('{"label": "correct"}')) == (True, False)
+    assert mem0.parse("CORRECT") is None and judge.parse('{"label": "correct"}') is True
+    assert TemplateJudge(template, "longmemeval-exact").parse("") is False
+    assert TemplateJudge(template, "yes").parse("") is None
     bad = tmp_path / "bad.txt"
     bad.write_text("Q: {question} A: {answer} {generated_answer!r}")
     with pytest.raises(DatasetError) as error:
@@ -219,8 +226,10 @@ def test_score_grades_predictions_with_your_judge_prompt_checked_before_any_call
             if r["question_id"] in graded
         }
         assert "Judge (your prompt)" in shown
+        assert {r["max_tokens"] for r in state.requests} == {512}
         # memgym's own judges when no template is given: lenient, strict and their gap.
-        assert main([*argv, *judge]) == 0
+        assert main([*argv, *judge, "--judge-max-tokens", "10"]) == 0
+        assert state.requests[-1]["max_tokens"] == 10
         assert "Judge sensitivity: lenient" in capsys.readouterr().out
         # A template with a wrong placeholder is refused before any request.
         seen = len(state.requests)

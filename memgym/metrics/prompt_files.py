@@ -4,13 +4,19 @@ checked before any call and recorded by sha256.
 A template is text with Python format fields. A judge template must use `{question}`,
 `{gold_answer}` and `{generated_answer}` (Mem0's names) and nothing else; literal braces are
 doubled (`{{"label": "CORRECT"}}`). The whole rendered text is sent as one user message, as
-both references do. The reply is read by the rule the user names: `label` (Mem0's: a JSON
-`label` of CORRECT or WRONG, read as memgym's own judge reads it) or `yes` (LongMemEval's: "yes"
-anywhere, any case).
+both references do. The reply is read by the rule the user names:
+
+- `label`: memgym's reading of Mem0's verdict (a `label` of CORRECT or WRONG in any case, or
+  the bare word; conflicting or missing labels are unreadable, recorded, never correct);
+- `yes`: memgym's reading of LongMemEval's (`yes` anywhere; an empty reply is unreadable);
+- `mem0-exact`: Mem0's own (the reply parsed as JSON; correct only when `label` is exactly
+  CORRECT; a reply that is not JSON is unreadable where the reference raises);
+- `longmemeval-exact`: LongMemEval's own (`yes` anywhere; an empty reply is wrong).
 """
 
 from __future__ import annotations
 
+import json
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +27,13 @@ from memgym.io import sha256_file
 from memgym.metrics.judge import LongMemEvalJudge, Mem0Judge
 
 JUDGE_FIELDS = ("question", "gold_answer", "generated_answer")
-PARSE_RULES = ("label", "yes")
+PARSE_RULES = ("label", "yes", "mem0-exact", "longmemeval-exact")
+_EXACT_RULES = {
+    "mem0-exact": "the reply parsed as JSON; correct only when its label is exactly CORRECT "
+    "(Mem0's rule); not JSON: unreadable",
+    "longmemeval-exact": "correct when the reply contains 'yes' in any case; an empty reply is "
+    "wrong (LongMemEval's rule)",
+}
 
 
 @dataclass(frozen=True)
@@ -97,8 +109,9 @@ class TemplateJudge:
                 f"unknown parse rule {parse!r}; expected one of {', '.join(PARSE_RULES)}"
             )
         self.template = template
-        self.reader = Mem0Judge() if parse == "label" else LongMemEvalJudge()
-        self.parse_rule = self.reader.parse_rule
+        self.rule = parse
+        self.reader = Mem0Judge() if parse in ("label", "mem0-exact") else LongMemEvalJudge()
+        self.parse_rule = _EXACT_RULES.get(parse, self.reader.parse_rule)
         self.name = f"template-judge ({Path(template.path).name})"
 
     def prompt(
@@ -110,6 +123,14 @@ class TemplateJudge:
         return [{"role": "user", "content": text}]
 
     def parse(self, reply: str) -> bool | None:
+        if self.rule == "mem0-exact":
+            try:
+                verdict = json.loads(reply)
+            except ValueError:
+                return None
+            return isinstance(verdict, dict) and verdict.get("label") == "CORRECT"
+        if self.rule == "longmemeval-exact":
+            return "yes" in reply.lower()
         return self.reader.parse(reply)
 
     def reasoning(self, reply: str) -> str | None:
