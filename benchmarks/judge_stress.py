@@ -3,7 +3,8 @@ data (memgym.metrics.stress: a vague sentence on the topic from the conversation
 question's gold of the same category, the gold with a changed date, number or name), and the
 gold itself as a control, each graded by Mem0's lenient judge and its strict variant (and a
 judge prompt of your own with --judge-prompt) through an OpenAI-compatible endpoint. Prints each
-judge's acceptance rate per kind and writes every verdict as JSON.
+judge's acceptance rate per kind (the last line: the rates as one JSON object) and writes every
+verdict as JSON.
 
     python benchmarks/judge_stress.py --data locomo10.json --split test --questions 200 \\
         --base-url http://127.0.0.1:8000/v1 --model gpt-4o-mini --out judge_stress.json
@@ -14,6 +15,7 @@ CI runs it against the local fake server (tests/test_judge_stress.py) for the me
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -42,6 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--judge-prompt", type=Path, default=None, help="a judge template to add")
     p.add_argument("--judge-parse", choices=PARSE_RULES, default="label")
     p.add_argument("--out", type=Path, default=None, help="write every verdict here (JSON)")
+    p.add_argument("--quick", action="store_true", help="the first 10 questions only")
     return p.parse_args(argv)
 
 
@@ -56,8 +59,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for q in dataset.questions()
         if q.answers and (args.categories is None or q.category in args.categories)
     ]
-    if args.questions:
-        questions = questions[: args.questions]
+    if args.questions or args.quick:
+        questions = questions[: args.questions or 10]
     client = make_client(
         {
             "base_url": args.base_url,
@@ -108,6 +111,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "verdicts": verdicts,
     }
     print(table(report))
+    rates = {
+        judge: {kind: cell["rate"] for kind, cell in cells.items()}
+        for judge, cells in report["acceptance"].items()
+    }
+    print(json.dumps({"n_questions": len(questions), "acceptance": rates}))
     if args.out is not None:
         atomic_write_json(args.out, report)
     return report

@@ -182,6 +182,7 @@ def test_the_benchmark_reports_each_judges_acceptance_per_kind_through_an_endpoi
             assert (cell["n"], cell["accepted"], cell["unreadable"]) == (len(mine), accepted, 0)
     assert report["acceptance"]["lenient"]["vague"]["rate"] == 0.0  # off the gold by construction
     assert report["acceptance"]["strict"]["gold"]["rate"] == 1.0
+    assert json.loads(done.stdout.splitlines()[-1])["acceptance"]["strict"]["gold"] == 1.0
     assert "| contradiction |" in done.stdout and "| kind | n | lenient | strict | template |" in (
         done.stdout
     )
