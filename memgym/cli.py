@@ -310,6 +310,19 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
         default=["lenient", "strict"],
         help="Mem0's lenient judge, its strict variant, or both (default: both, and their gap)",
     )
+    judge.add_argument(
+        "--judge-prompt",
+        type=Path,
+        default=None,
+        help="also grade every answer with your judge template ({question}, {gold_answer}, "
+        "{generated_answer}; checked before the run, sha256 recorded) as judge_template",
+    )
+    judge.add_argument(
+        "--judge-parse",
+        choices=PARSE_RULES,
+        default="label",
+        help="how --judge-prompt's replies are read (see memgym score --help)",
+    )
 
 
 def eval_config(args: argparse.Namespace) -> EvalConfig:
@@ -366,6 +379,14 @@ def run_eval_command(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     config = eval_config(args)
     errata = _errata(args)
+    template = None
+    if args.judge_prompt is not None:  # its placeholders are checked before anything runs
+        template = TemplateJudge(load_template(args.judge_prompt), args.judge_parse)
+        if args.predictions is not None:
+            raise UsageError(
+                "--judge-prompt grades a run's answers; for a predictions file use memgym score "
+                "--judge-prompt"
+            )
     if args.predictions is not None:
         results = score_submission(
             config, args.predictions, args.out, args.naming, args.name, errata=errata
@@ -385,6 +406,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
             naming=args.naming,
             backend=backend,
             errata=errata,
+            judge_template=template,
         )
     print(markdown_table(results, args.naming), end="")
     print(f"\nwall time {time.perf_counter() - start:.1f} s; results in {args.out}")

@@ -239,3 +239,41 @@ def test_score_grades_predictions_with_your_judge_prompt_checked_before_any_call
         assert "field '{gold}': unknown placeholder" in capsys.readouterr().err
         assert len(state.requests) == seen
     assert main([*argv, "--judge-prompt", str(template)]) == 2
+
+
+def test_eval_grades_every_answer_with_your_judge_prompt_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from memgym.cli import main
+
+    template = tmp_path / "mine.txt"
+    template.write_text(
+        "{question}\n<gold_answer>{gold_answer}</gold_answer>\n"
+        "<generated_answer>{generated_answer}</generated_answer>"
+    )
+    out = tmp_path / "run"
+    state = ServerState(reply=_shares_a_word)
+    with fake_llm_server(state) as url:
+        argv = ["eval", "--retriever", "bm25", "--no-progress", "--out", str(out)]
+        argv += ["--judge", "--judge-base-url", url, "--judge-model", "scripted"]
+        assert main([*argv, "--judge-prompt", str(template)]) == 0
+        table = capsys.readouterr().out
+        asked = len(state.requests)
+        assert asked == 3 * 31  # lenient, strict and the template, once per answer
+        assert main([*argv, "--judge-prompt", str(template)]) == 0  # resumed: all cached
+        assert len(state.requests) == asked
+    results = json.loads((out / "results.json").read_text())
+    judges = results["protocol"]["judges"]
+    assert judges["judge_template"]["prompt_sha256"] == load_template(template).sha256
+    for row in results["questions"]:
+        gold, answer = "; ".join(row["gold"]), row["prediction"]
+        expected = float(bool(content_words(gold) & content_words(answer)))
+        assert row["scores"]["judge_template"] == row["scores"]["judge"] == expected
+    assert "Judge (your prompt)" in table
+    template.write_text("{question} {generated_answer}")
+    assert main([*argv, "--judge-prompt", str(template)]) == 2
+    assert "field '{gold_answer}': missing placeholder" in capsys.readouterr().err
+    template.write_text("{question} {gold_answer} {generated_answer}")
+    assert main(["eval", "--out", str(tmp_path / "x"), "--judge-prompt", str(template)]) == 2
+    assert "--judge-prompt needs a judge: --judge" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

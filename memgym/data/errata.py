@@ -127,7 +127,8 @@ def load_errata(path: str | Path, mode: str = "exclude") -> Errata:
             entries.append(entry)
     if problems:
         raise DatasetError(problems)
-    return Errata(str(source), content_hash(source), mode, tuple(entries))  # type: ignore[arg-type]
+    chosen: ErrataMode = "exclude" if mode == "exclude" else "correct"
+    return Errata(str(source), content_hash(source), chosen, tuple(entries))
 
 
 def _read_file(file: Path, problems: list[Problem]) -> list[ErrataEntry]:

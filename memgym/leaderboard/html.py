@@ -27,6 +27,7 @@ from memgym.leaderboard.report import (
     errata_lines,
     subset_line,
 )
+from memgym.metrics.uncertainty import paired_difference
 
 SUBSET_KEYS = ("dataset", "split", "content_hash", "n_questions", "categories", "adversarial")
 ORACLE_NOTE = (
@@ -200,8 +201,6 @@ def _pairs_section(runs: Sequence[Run], metrics: Sequence[str], naming: Naming) 
     both scored: difference, 95% interval and p-value."""
     if len(runs) < 2 or not all(isinstance(run.results.get("questions"), list) for run in runs):
         return []
-    from memgym.metrics.uncertainty import paired_difference
-
     header = "".join(f'<th scope="col">{escape(METRIC_LABELS.get(m, m))}</th>' for m in metrics)
     rows = []
     for (i, a), (j, b) in itertools.combinations(enumerate(runs), 2):

@@ -15,11 +15,10 @@ from memgym.data.problems import preview
 from memgym.data.schema import Question
 from memgym.errors import DatasetError, Problem
 from memgym.leaderboard.html import ReportError, Run
+from memgym.leaderboard.results import JUDGE_SCORES
 from memgym.metrics.aggregate import summarise
 from memgym.metrics.ceiling import ceiling_of
 from memgym.metrics.protocols import METRICS
-
-JUDGE_SCORES = ("judge", "judge_strict")
 
 
 def _rows(run: Run) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from memgym.metrics.protocols import METRICS, ScoringProtocol, judges_for
 
 RESULT_VERSION = 2
 RUNTIME_KEYS = ("questions", "seconds", "answer_cache")
-JUDGE_SCORES = ("judge", "judge_strict")
+JUDGE_SCORES = ("judge", "judge_strict", "judge_template")
 
 
 def subset_of(dataset: Dataset, protocol: ScoringProtocol) -> dict[str, Any]:

@@ -39,6 +39,8 @@ from memgym.leaderboard.outdir import ConfigMismatchError, RunFolder, RunFolderE
 from memgym.leaderboard.progress import ConversationLines
 from memgym.leaderboard.report import write_outputs
 from memgym.leaderboard.results import build_results, run_title, runtime
+from memgym.leaderboard.template_judging import SCORE, grade_with_template, judge_model
+from memgym.metrics.prompt_files import TemplateJudge
 from memgym.metrics.protocols import evaluation_protocol
 from memgym.metrics.scoring import read_predictions, score_predictions
 
@@ -138,11 +140,18 @@ def run_eval(
     naming: Naming = "locomo",
     backend: Backend | None = None,
     errata: Errata | None = None,
+    judge_template: TemplateJudge | None = None,
 ) -> dict[str, Any]:
     """Evaluate every conversation of the split into `out`, resuming a previous run of the same
     configuration; returns the results (also written to `out/results.json`). `progress=None`
     shows a bar on a terminal and one line per finished conversation elsewhere; True forces the
-    bar, False shows nothing. `errata` correct or exclude questions before anything runs."""
+    bar, False shows nothing. `errata` correct or exclude questions before anything runs;
+    `judge_template` grades every answer once more, after the last conversation."""
+    if judge_template is not None and judge_model(config) is None:
+        raise RunConfigError(
+            "--judge-prompt needs a judge: --judge --judge-base-url URL --judge-model NAME "
+            "(or --judge-self)"
+        )
     dataset, agents, oracle = prepare(config, errata)
     report_warnings(dataset)
     fingerprint = config.fingerprint(dataset.content_hash)
@@ -182,19 +191,28 @@ def run_eval(
                 bar.update(work[conversation_id] - ticked.get(conversation_id, 0))
                 bar.set_postfix_str(f"{conversation_id} done", refresh=False)
                 lines.finished(conversation_id)
-        per_conversation = [done[c.id] for c in dataset.conversations]
+        # Every conversation is done here: the loop above ends only when all are.
+        per_conversation = [r for c in dataset.conversations if (r := done[c.id]) is not None]
+        if len(per_conversation) != len(dataset.conversations):
+            raise RunFolderError(f"{out}: a conversation ended without a result; rerun to resume")
+        if judge_template is not None:
+            # Its replies are cached in the folder, so a rerun asks the judge nothing twice.
+            cache = str(out / "llm_cache.sqlite")
+            per_conversation = grade_with_template(config, judge_template, per_conversation, cache)
         protocol = evaluation_protocol(config.protocol)
         results = build_results(
             config,
             dataset,
             fingerprint,
-            per_conversation,  # type: ignore[arg-type]
+            per_conversation,
             {**agents, **_client_descriptions(config)},
             protocol,
             oracle=oracle,
             title=run_title(config, agents, oracle),
         )
-        results["timing"] = runtime(per_conversation, time.perf_counter() - started)  # type: ignore[arg-type]
+        if judge_template is not None:
+            results["protocol"]["judges"][SCORE] = judge_template.describe()
+        results["timing"] = runtime(per_conversation, time.perf_counter() - started)
         write_outputs(out, results, naming)
     return results
 
