@@ -193,3 +193,17 @@ def test_a_brief_report_is_a_leaderboard_and_one_line_per_pair(
     pair = next(line for line in out.splitlines() if line.startswith("  A - B"))
     assert "F1 (LoCoMo)" in pair and f"{100 * overall:+7.2f}" in pair and "<0.001" in pair
     assert "  4 single-hop" not in out  # no per-category tables
+
+
+def test_a_run_without_per_question_rows_is_shown_without_paired_tests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results = _eval(tmp_path / "run")
+    (tmp_path / "summary_only").mkdir()
+    summary_only = {k: v for k, v in results.items() if k != "questions"}
+    (tmp_path / "summary_only" / "results.json").write_text(json.dumps(summary_only))
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "run"), str(tmp_path / "summary_only")]) == 0
+    out = capsys.readouterr().out
+    assert "No paired tests: [B] hold no per-question rows." in out
+    assert "[A] - [B]" not in out and "[B] heuristic manager + extractive answerer" in out

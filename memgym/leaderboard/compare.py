@@ -70,6 +70,10 @@ def comparison_text(
         (letters[i], a, letters[j], b)
         for (i, a), (j, b) in itertools.combinations(enumerate(runs), 2)
     ]
+    unpaired = [f"[{n}]" for n, run in zip(letters, runs, strict=True) if not _has_rows(run)]
+    if unpaired and pairs:
+        lines += ["", f"No paired tests: {', '.join(unpaired)} hold no per-question rows."]
+        pairs = []
     if brief and pairs:
         lines += ["", *_pair_summary(pairs, chosen)]
     else:
@@ -124,6 +128,11 @@ def _pair_summary(pairs: Sequence[tuple[str, Run, str, Run]], metrics: Sequence[
                 f"{_p(result['p_value']):>6s} {100 * result['minimum_detectable']:6.1f}"
             )
     return lines
+
+
+def _has_rows(run: Run) -> bool:
+    rows = run.results.get("questions")
+    return isinstance(rows, list) and all(isinstance(r, dict) and "question_id" in r for r in rows)
 
 
 def _letter(index: int) -> str:
