@@ -11,6 +11,7 @@ run's file replaced; 5 an output file could not be written; 130 interrupted (Ctr
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import signal
@@ -24,7 +25,7 @@ from typing import Any
 from memgym import __version__
 from memgym.agents.registry import ANSWERERS, MANAGERS
 from memgym.config import MemoryConfig
-from memgym.data.categories import label_of_key
+from memgym.data.errata import ERRATA_MODES, Errata, apply_errata, load_errata
 from memgym.data.fetch import SOURCES, FetchError, fetch
 from memgym.data.loading import DATASETS, load_dataset, report_warnings, validate
 from memgym.data.schema import Dataset
@@ -45,10 +46,15 @@ from memgym.leaderboard import (
     run_eval,
     score_submission,
 )
-from memgym.leaderboard.html import ReportError, write_report
+from memgym.leaderboard.compare import run_report
+from memgym.leaderboard.html import ReportError
 from memgym.leaderboard.outdir import refuse_run_file
+from memgym.leaderboard.report import METRIC_LABELS
+from memgym.leaderboard.results import errata_section, subset_of
 from memgym.memory.capacity import check_capacity
-from memgym.metrics.protocols import PROTOCOLS, get_protocol
+from memgym.metrics.judge import Judge
+from memgym.metrics.prompt_files import PARSE_RULES, TemplateJudge, load_template
+from memgym.metrics.protocols import PROTOCOLS, evaluation_protocol, judges_for
 from memgym.metrics.scoring import read_predictions, score_predictions
 
 DEFAULT_PROTOCOL = "memory_r1"
@@ -78,6 +84,54 @@ def _seconds(text: str) -> float:
     return value
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default (argparse's own formatter skips options
+    without help text and repeats defaults the text already gives)."""
+
+    def _format_action(self, action: argparse.Action) -> str:
+        if not action.help and self._get_help_string(action):
+            action = copy.copy(action)  # argparse prints no help line for an empty help
+            action.help = self._get_help_string(action)
+        return super()._format_action(action)
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text
+            or not action.option_strings
+            or default is None
+            or default is argparse.SUPPRESS
+            or isinstance(default, bool)
+        ):
+            return text
+        shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else "%(default)s"
+        return f"{text} (default: {shown})".lstrip()
+
+
+def _add_errata_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--errata",
+        type=Path,
+        default=None,
+        help="errata for the golds in the schema of the LoCoMo audit (dial481/locomo-audit): a "
+        "JSON file, or a folder of them",
+    )
+    p.add_argument(
+        "--errata-mode",
+        choices=ERRATA_MODES,
+        default="exclude",
+        help="exclude: drop questions whose gold is wrong (all but WRONG_CITATION); correct: "
+        "score against correct_answer, evidence from correct_evidence",
+    )
+
+
+def _errata(args: argparse.Namespace) -> Errata | None:
+    if args.errata is None:
+        return None
+    return load_errata(args.errata, args.errata_mode)
+
+
 def _add_dataset_args(
     p: argparse.ArgumentParser,
     dataset_default: str | None = "locomo",
@@ -93,12 +147,21 @@ def _add_dataset_args(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="memgym", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="memgym", description=__doc__.splitlines()[0], formatter_class=HelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"memgym {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    # Every subcommand's --help shows its defaults.
+    add_parser = commands.add_parser
+    commands.add_parser = lambda *a, **k: add_parser(*a, formatter_class=HelpFormatter, **k)  # type: ignore[method-assign]
 
     data = commands.add_parser("data", help="inspect, validate and download datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True)
+    add_data_parser = data_commands.add_parser
+    data_commands.add_parser = lambda *a, **k: add_data_parser(  # type: ignore[method-assign]
+        *a, formatter_class=HelpFormatter, **k
+    )
     stats = data_commands.add_parser("stats", help="counts per split and category")
     _add_dataset_args(stats)
     stats.add_argument("--json", action="store_true", help="print one JSON object")
@@ -138,14 +201,61 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--protocol", choices=sorted(PROTOCOLS), default=DEFAULT_PROTOCOL)
     score.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
     score.add_argument("--out", type=Path, default=None, help="write the full report (JSON)")
+    _add_errata_args(score)
+    graded = score.add_argument_group("judge (optional)")
+    graded.add_argument("--judge-base-url", default=None, help="OpenAI-compatible endpoint")
+    graded.add_argument("--judge-model", default=None)
+    graded.add_argument(
+        "--judge-prompt",
+        type=Path,
+        default=None,
+        help="your judge template (Mem0's or LongMemEval's own prompt, say) with {question}, "
+        "{gold_answer} and {generated_answer}; checked before any call, sha256 recorded "
+        "(default: memgym's lenient and strict judges)",
+    )
+    graded.add_argument(
+        "--judge-parse",
+        choices=PARSE_RULES,
+        default="label",
+        help="how the template's replies are read: label or yes (memgym's readings of Mem0's "
+        "and LongMemEval's verdicts), mem0-exact or longmemeval-exact (the references' own "
+        "rules)",
+    )
+    graded.add_argument(
+        "--judge-max-tokens", type=int, default=512, help="reply budget (LongMemEval's: 10)"
+    )
+    graded.add_argument("--api-key-env", default="OPENAI_API_KEY")
+    graded.add_argument("--timeout", type=float, default=60.0, help="deadline per call (s)")
 
     evaluate = commands.add_parser("eval", help="run the leaderboard evaluation")
     add_eval_args(evaluate)
 
-    report = commands.add_parser("report", help="one static HTML page comparing runs")
+    report = commands.add_parser(
+        "report",
+        help="compare runs: scores with intervals and paired tests in the terminal, optionally "
+        "one static HTML page",
+    )
     report.add_argument("runs", nargs="+", type=Path, help="results folders of memgym eval")
-    report.add_argument("--html", type=Path, required=True, help="the page to write")
+    report.add_argument("--html", type=Path, default=None, help="also write this HTML page")
     report.add_argument("--naming", choices=["locomo", "mem0"], default="locomo")
+    report.add_argument(
+        "--shared-questions",
+        action="store_true",
+        help="compare runs over different question sets on the questions they share",
+    )
+    report.add_argument(
+        "--metric",
+        action="append",
+        choices=list(METRIC_LABELS),
+        default=None,
+        help="only this metric in the terminal report (repeatable; default: every metric)",
+    )
+    report.add_argument(
+        "--brief",
+        action="store_true",
+        help="only the overall scores and the overall line of each paired test",
+    )
+    _add_errata_args(report)
     return parser
 
 
@@ -202,7 +312,14 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
         help="run conversations as Ray tasks (a local Ray when no address is given)",
     )
     p.add_argument("--restart", action="store_true", help="discard results of another config")
-    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--progress",
+        action="store_true",
+        help="always show the progress bar (default: a bar on a terminal, one line per "
+        "finished conversation otherwise)",
+    )
+    shown.add_argument("--no-progress", action="store_true", help="show no progress at all")
     p.add_argument(
         "--predictions", type=Path, default=None, help="score this JSONL instead of running agents"
     )
@@ -211,6 +328,7 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
         "--inject", type=_at_least(0), default=0, help="planted injections per conversation"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random manager and --inject")
+    _add_errata_args(p)
     model = p.add_argument_group("models (for llm agents)")
     model.add_argument("--base-url", default=None, help="OpenAI-compatible endpoint")
     model.add_argument("--model", default=None, help="model name at --base-url")
@@ -243,6 +361,19 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
         choices=["lenient", "strict"],
         default=["lenient", "strict"],
         help="Mem0's lenient judge, its strict variant, or both (default: both, and their gap)",
+    )
+    judge.add_argument(
+        "--judge-prompt",
+        type=Path,
+        default=None,
+        help="also grade every answer with your judge template ({question}, {gold_answer}, "
+        "{generated_answer}; checked before the run, sha256 recorded) as judge_template",
+    )
+    judge.add_argument(
+        "--judge-parse",
+        choices=PARSE_RULES,
+        default="label",
+        help="how --judge-prompt's replies are read (see memgym score --help)",
     )
 
 
@@ -314,9 +445,24 @@ def run_eval_command(args: argparse.Namespace) -> int:
     if args.predictions is not None:
         _options_from_header(args, read_predictions(args.predictions)[1])
     config = eval_config(args)
+    errata = _errata(args)
+    template = None
+    if args.judge_prompt is not None:  # its placeholders are checked before anything runs
+        template = TemplateJudge(load_template(args.judge_prompt), args.judge_parse)
+        if args.predictions is not None:
+            raise UsageError(
+                "--judge-prompt grades a run's answers; for a predictions file use memgym score "
+                "--judge-prompt"
+            )
     if args.predictions is not None:
         results = score_submission(
-            config, args.predictions, args.out, args.naming, args.name, args.restart
+            config,
+            args.predictions,
+            args.out,
+            args.naming,
+            args.name,
+            args.restart,
+            errata=errata,
         )
     else:
         backend = None
@@ -329,9 +475,11 @@ def run_eval_command(args: argparse.Namespace) -> int:
             args.out,
             workers=args.workers,
             restart=args.restart,
-            progress=False if args.no_progress else None,
+            progress=False if args.no_progress else True if args.progress else None,
             naming=args.naming,
             backend=backend,
+            errata=errata,
+            judge_template=template,
         )
     print(markdown_table(results, args.naming), end="")
     print(f"\nwall time {time.perf_counter() - start:.1f} s; results in {args.out}")
@@ -373,9 +521,22 @@ def _command(args: argparse.Namespace) -> int:
         if args.command == "eval":
             return run_eval_command(args)
         if args.command == "report":
-            refuse_run_file(args.html, "--html")
-            write_report(args.runs, args.html, args.naming)
-            print(args.html)
+            if args.html is not None:
+                refuse_run_file(args.html, "--html")
+            print(
+                run_report(
+                    args.runs,
+                    html=args.html,
+                    naming=args.naming,
+                    shared=args.shared_questions,
+                    errata=_errata(args),
+                    metrics=args.metric,
+                    brief=args.brief,
+                ),
+                end="",
+            )
+            if args.html is not None:
+                print(f"HTML report: {args.html}")
             return 0
     except (DatasetError, RunConfigError, UsageError, ReportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -436,9 +597,27 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _score_judges(args: argparse.Namespace, protocol_name: str) -> dict[str, Judge]:
+    """The judges `memgym score` grades with: a template judge (checked now, before any call),
+    or the protocol's lenient and strict judges; none without an endpoint."""
+    if args.judge_prompt is not None:
+        judge = TemplateJudge(load_template(args.judge_prompt), args.judge_parse)
+        if not (args.judge_base_url and args.judge_model):
+            raise UsageError(
+                "--judge-prompt needs a judge: --judge-base-url URL --judge-model NAME"
+            )
+        return {"judge_template": judge}
+    if bool(args.judge_base_url) != bool(args.judge_model):
+        raise UsageError("a judge needs both --judge-base-url and --judge-model")
+    if not args.judge_base_url:
+        return {}
+    return judges_for(evaluation_protocol(protocol_name), ("lenient", "strict"))
+
+
 def _score(args: argparse.Namespace) -> int:
     if args.out is not None:
         refuse_run_file(args.out, "--out")
+    judges = _score_judges(args, args.protocol)
     predictions, header = read_predictions(args.predictions)
     if args.dataset is None and header is None:
         raise UsageError(
@@ -447,22 +626,44 @@ def _score(args: argparse.Namespace) -> int:
         )
     _options_from_header(args, header)
     dataset = _load(args)
-    report = score_predictions(dataset, predictions, get_protocol(args.protocol))
+    errata = _errata(args)
+    if errata is not None:
+        dataset = apply_errata(dataset, errata)
+    # The evaluation's own protocol: every lexical metric, so the columns are eval's.
+    protocol = evaluation_protocol(args.protocol)
+    judge_client = None
+    if judges:
+        from memgym.agents.clients import make_client
+
+        judge_client = make_client(
+            {
+                "base_url": args.judge_base_url,
+                "model": args.judge_model,
+                "api_key_env": args.api_key_env,
+                "timeout": args.timeout,
+                "temperature": 0.0,
+                "max_tokens": args.judge_max_tokens,
+            }
+        )
+    report = score_predictions(dataset, predictions, protocol, judge_client, judges or None)
+    if errata is not None:
+        report["errata"] = errata_section(dataset, protocol)
     if args.out is not None:
         atomic_write_json(args.out, report)
     summary = report["summary"]
-    metrics = list(summary["overall"])
-    print(f"protocol {args.protocol} v{report['protocol']['version']}, naming {args.naming}")
-    print(f"{'category':28s} {'n':>5s} " + " ".join(f"{m:>12s}" for m in metrics))
-    for key, row in summary["by_category"].items():
-        label = label_of_key(key, args.naming)
-        name = f"{key} ({label})" if label != key else key
-        print(f"{name:28s} {row['n']:5d} " + " ".join(f"{100 * row[m]:12.2f}" for m in metrics))
-    overall = summary["overall"]
-    print(
-        f"{'overall':28s} {summary['n_questions']:5d} "
-        + " ".join(f"{100 * overall[m]:12.2f}" for m in metrics)
-    )
+    if {"judge", "judge_strict"} <= set(summary["overall"]):
+        summary["judge_gap"] = summary["overall"]["judge"] - summary["overall"]["judge_strict"]
+    table = {
+        "kind": "submission",
+        "title": f"predictions {args.predictions}",
+        "subset": subset_of(dataset, protocol),
+        "protocol": {**report["protocol"], "judge_model": args.judge_model},
+        "dataset": dataset.fingerprint(),
+        "summary": report["summary"],
+    }
+    if errata is not None:
+        table["errata"] = report["errata"]
+    print(markdown_table(table, args.naming, published=False), end="")
     unknown, missing = report["unknown_predictions"], report["missing_predictions"]
     matched = len(predictions) - len(unknown)
     print(

@@ -120,6 +120,6 @@ def test_score_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
         == 0
     )
     printed = capsys.readouterr().out
-    assert "1 (single-hop)" in printed and "overall" in printed and "100.00" in printed
+    assert "| 1 single-hop |" in printed and "**overall**" in printed and "100.00" in printed
     report = json.loads(out.read_text())
     assert report["summary"]["overall"]["exact_match"] == 1.0

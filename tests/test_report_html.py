@@ -80,8 +80,18 @@ def test_page_is_one_self_contained_file_with_table_charts_and_subset(
     assert "<title>add_all manager + extractive answerer, 2 temporal: " in text
     assert "Memory-R1" not in text  # the sample is not the published subset
     for run in runs:
-        overall = _results(run)["summary"]["overall"]["locomo_f1"]
-        assert f'data-v="{overall!r}">{100 * overall:.2f}</td>' in text
+        summary = _results(run)["summary"]
+        overall = summary["overall"]["locomo_f1"]
+        low, high = summary["intervals"]["overall"]["locomo_f1"]
+        assert (
+            f'data-v="{overall!r}" data-low="{low!r}" data-high="{high!r}"><span class="v">'
+            f'{100 * overall:.2f}</span><small class="ci">[{100 * low:.1f}, {100 * high:.1f}]'
+            "</small></td>"
+        ) in text
+    # Each bar carries its interval as a whisker and in its tooltip.
+    assert text.count('<line class="ci"') == 4 * 3 * 5
+    assert "(95% interval " in text
+    assert "resampling conversations, then questions within them (2000 resamples, seed 0)" in text
 
 
 def test_judge_columns_and_gap_appear_when_a_judge_ran(runs: list[Path], tmp_path: Path) -> None:
@@ -264,7 +274,12 @@ return Array.from(table.tBodies[0].rows, row => ({
   oracle: row.classList.contains("oracle"),
   badge: row.querySelector(".badge") ? row.querySelector(".badge").innerText : null,
   title: row.querySelector(".title").innerText,
-  cells: Object.fromEntries(Array.from(row.cells, (cell, i) => [keys[i], cell.innerText.trim()])),
+  cells: Object.fromEntries(Array.from(row.cells,
+    (cell, i) => [keys[i], (cell.querySelector(".v") || cell).innerText.trim()])),
+  intervals: Object.fromEntries(Array.from(row.cells, (cell, i) => {
+    const ci = cell.querySelector(".ci");
+    return [keys[i], ci && ci.offsetHeight > 0 ? ci.innerText.trim() : null];
+  })),
 }));
 """
 
@@ -299,6 +314,12 @@ def test_page_renders_in_a_browser_shows_results_and_sorts_on_click(
         summary = results["summary"]
         assert row["cells"]["overall.locomo_f1"] == f"{100 * summary['overall']['locomo_f1']:.2f}"
         assert row["cells"]["2.mem0_f1"] == f"{100 * summary['by_category']['2']['mem0_f1']:.2f}"
+        # Every score shows its 95% interval, visibly, under it.
+        low, high = summary["intervals"]["overall"]["locomo_f1"]
+        assert row["intervals"]["overall.locomo_f1"] == f"[{100 * low:.1f}, {100 * high:.1f}]"
+        low, high = summary["intervals"]["by_category"]["2"]["mem0_f1"]
+        assert row["intervals"]["2.mem0_f1"] == f"[{100 * low:.1f}, {100 * high:.1f}]"
+        assert row["intervals"]["context_tokens"] is None  # costs have no interval
         tokens = results["cost"]["context_tokens_per_question"]
         assert row["cells"]["context_tokens"] == f"{tokens:.0f}"
         assert row["cells"]["fact_coverage"] == f"{100 * results['integrity']['fact_coverage']:.1f}"
@@ -307,11 +328,28 @@ def test_page_renders_in_a_browser_shows_results_and_sorts_on_click(
             f"{100 * injection['success_rate']:.1f}" if injection else ""
         )
 
-    def titles() -> list[str]:
-        return [row["title"] for row in browser.script(ROWS_JS)]
-
     def f1(results: dict[str, Any]) -> float:
         return float(results["summary"]["overall"]["locomo_f1"])
+
+    # The whiskers are drawn: as many as bars, each spanning its interval's height.
+    whiskers = browser.script(
+        "return Array.from(document.querySelectorAll('svg line.ci'), "
+        "l => l.getBoundingClientRect().height)"
+    )
+    assert len(whiskers) == 4 * 3 * 5 and max(whiskers) > 10
+    # The paired differences: three pairs, each per category and overall.
+    pairs = browser.script(
+        "return Array.from(document.querySelectorAll('table.pairs tbody tr'), r => "
+        "[r.dataset.pair, r.dataset.category, r.cells[2].innerText])"
+    )
+    assert [(p, c) for p, c, _ in pairs] == [
+        (pair, c) for pair in ("0-1", "0-2", "1-2") for c in ("1", "2", "3", "4", "overall")
+    ]
+    difference = 100 * (f1(expected[0]) - f1(expected[1]))
+    assert pairs[4][2].startswith(f"{difference:+.2f}\n[") and "p=" in pairs[4][2]
+
+    def titles() -> list[str]:
+        return [row["title"] for row in browser.script(ROWS_JS)]
 
     by_f1 = [r["title"].removeprefix("ORACLE: ") for r in sorted(expected, key=f1, reverse=True)]
     assert len({f1(r) for r in expected}) == len(expected)  # a strict order to check

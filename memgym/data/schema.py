@@ -110,8 +110,32 @@ class Conversation(_Record):
         return {turn.id: i for i, turn in enumerate(self.turns())}
 
 
+class ErrataChange(_Record):
+    """What an errata entry did to one question: `question` is the question as the source has
+    it; `action` is "excluded", "corrected" or "kept" (a citation-only entry in exclude mode)."""
+
+    entry: str
+    question: Question
+    error_type: str
+    correct_answer: str
+    action: str
+
+
+class AppliedErrata(_Record):
+    """Errata applied to a dataset: the file, its sha256, the mode, the hash of the data before
+    them, and every question they touched."""
+
+    source: str
+    sha256: str
+    mode: str
+    data_hash: str
+    changes: tuple[ErrataChange, ...]
+    not_in_dataset: int = 0
+
+
 class Dataset(_Record):
-    """A loaded split: `content_hash` is the sha256 of the source file bytes (or folder listing);
+    """A loaded split: `content_hash` is the sha256 of the source file bytes (or folder listing),
+    combined with the errata's when errata were applied (`errata` records both);
     `warnings` lists every defect of the source that the loader repaired or skipped."""
 
     name: str
@@ -122,6 +146,7 @@ class Dataset(_Record):
     include_adversarial: bool = False
     conversations: tuple[Conversation, ...]
     warnings: tuple[Problem, ...] = ()
+    errata: AppliedErrata | None = None
 
     def questions(self) -> Iterator[Question]:
         """All questions of the split, conversation by conversation."""
@@ -133,12 +158,15 @@ class Dataset(_Record):
         """Map conversation id -> conversation."""
         return {c.id: c for c in self.conversations}
 
-    def fingerprint(self) -> dict[str, str | bool]:
+    def fingerprint(self) -> dict[str, Any]:
         """What identifies this data in a result file."""
-        return {
+        identity: dict[str, Any] = {
             "name": self.name,
             "variant": self.variant,
             "split": self.split,
             "content_hash": self.content_hash,
             "include_adversarial": self.include_adversarial,
         }
+        if self.errata is not None:
+            identity["errata"] = {"sha256": self.errata.sha256, "mode": self.errata.mode}
+        return identity

@@ -16,6 +16,7 @@ from memgym.agents.base import MemoryManager, RetrievedMemory
 from memgym.agents.parsing import parse_answer_output
 from memgym.agents.registry import describe_agent, make_manager
 from memgym.config import DEFAULT_ANSWER_PROMPT_TOKENS, DEFAULT_MAX_MEMORY_WORDS, MemoryConfig
+from memgym.data.errata import Errata
 from memgym.data.schema import Dataset, Question
 from memgym.engine import ConversationMemory, embedding_cache_for
 from memgym.envs.common import (
@@ -81,7 +82,8 @@ class AnswerAgentEnv(Continuable, gym.Env[dict[str, Any], str]):
     `dense_index`, `answer_k` (30), `namespace_by`, `max_memory_words`, `answer_prompt_tokens`
     as for MemoryManagerEnv; `manager` (the frozen manager that builds each bank, "heuristic");
     `metric`; `judge_client`; `max_answer_chars` (2000); `invalid_action_penalty` (-0.1);
-    `strict`; `include_adversarial`; `embedding_cache_dir`; `render_mode` ("ansi").
+    `strict`; `include_adversarial`; `errata` (as for MemoryManagerEnv); `embedding_cache_dir`;
+    `render_mode` ("ansi").
 
     ## Version History
 
@@ -112,12 +114,13 @@ class AnswerAgentEnv(Continuable, gym.Env[dict[str, Any], str]):
         invalid_action_penalty: float = -0.1,
         strict: bool = False,
         include_adversarial: bool = False,
+        errata: str | Path | Errata | None = None,
         embedding_cache_dir: str | Path | None = None,
         render_mode: str | None = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unsupported render_mode {render_mode!r}")
-        self.dataset = resolve_dataset(dataset, data, split, include_adversarial)
+        self.dataset = resolve_dataset(dataset, data, split, include_adversarial, errata)
         self.questions = list(self.dataset.questions())
         if not self.questions:
             raise ValueError(f"no questions in {self.dataset.name} split {self.dataset.split!r}")

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from memgym.agents.base import RetrievedMemory
+from memgym.data.errata import Errata, apply_errata, load_errata
 from memgym.data.loading import load_dataset
 from memgym.data.schema import Dataset
 from memgym.metrics.protocols import METRICS, QuestionMetric
@@ -28,11 +29,13 @@ def resolve_dataset(
     data: str | Path | None,
     split: str,
     include_adversarial: bool = False,
+    errata: str | Path | Errata | None = None,
 ) -> Dataset:
-    """A loaded split from a name (+ path) or a Dataset. Warns once about the bundled sample,
-    and once per source about data warnings."""
+    """A loaded split from a name (+ path) or a Dataset, with `errata` applied (an errata file
+    in the LoCoMo audit's schema, read in exclude mode, or `load_errata(path, mode)`). Warns
+    once about the bundled sample, and once per source about data warnings."""
     if isinstance(dataset, Dataset):
-        return dataset
+        return _with_errata(dataset, errata)
     name = "locomo" if dataset == "sample" else dataset
     if data is None and "sample" not in _WARNED:
         _WARNED.add("sample")
@@ -49,7 +52,13 @@ def resolve_dataset(
             "skipped; see dataset.warnings; load_dataset(..., strict=True) refuses them)",
             stacklevel=3,
         )
-    return loaded
+    return _with_errata(loaded, errata)
+
+
+def _with_errata(dataset: Dataset, errata: str | Path | Errata | None) -> Dataset:
+    if errata is None:
+        return dataset
+    return apply_errata(dataset, errata if isinstance(errata, Errata) else load_errata(errata))
 
 
 def iso(time: datetime | None) -> str:

@@ -14,6 +14,7 @@ from memgym.actions import check_action
 from memgym.agents.base import AnswerAgent, BankState, MemoryManager, RetrievedMemory
 from memgym.agents.registry import describe_agent, make_manager
 from memgym.config import DEFAULT_ANSWER_PROMPT_TOKENS, DEFAULT_MAX_MEMORY_WORDS, MemoryConfig
+from memgym.data.errata import Errata
 from memgym.data.schema import Dataset, Fact, Question
 from memgym.engine import ConversationMemory
 from memgym.envs.banks import EpisodeBanks
@@ -124,6 +125,8 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
     - `invalid_action_penalty` (-0.1), `strict` (invalid actions raise; pass a Dataset loaded
       with `load_dataset(..., strict=True)` to refuse data warnings too), `include_adversarial`,
       `embedding_cache_dir`, `render_mode` ("ansi").
+    - `errata`: an errata file in the LoCoMo audit's schema (questions with a wrong gold left
+      out) or `load_errata(path, "correct")` (golds and evidence corrected; tuples follow).
 
     ## Version History
 
@@ -162,12 +165,13 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
         invalid_action_penalty: float = -0.1,
         strict: bool = False,
         include_adversarial: bool = False,
+        errata: str | Path | Errata | None = None,
         embedding_cache_dir: str | Path | None = None,
         render_mode: str | None = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unsupported render_mode {render_mode!r}")
-        self.dataset = resolve_dataset(dataset, data, split, include_adversarial)
+        self.dataset = resolve_dataset(dataset, data, split, include_adversarial, errata)
         self.fact_source: FactSource = fact_source or default_fact_source(self.dataset.name)
         name = retriever if isinstance(retriever, str) else getattr(retriever, "name", "custom")
         self.config = MemoryConfig(

@@ -23,7 +23,14 @@ from memgym.data.jsonstream import load_root, open_json
 from memgym.data.problems import preview
 from memgym.io import atomic_write_bytes
 from memgym.leaderboard.published import MEMORY_R1_LOCOMO_TEST, MEMORY_R1_SOURCE
-from memgym.leaderboard.report import EM_NOTE, METRIC_LABELS, subset_line
+from memgym.leaderboard.report import (
+    EM_NOTE,
+    METRIC_LABELS,
+    em_note_applies,
+    errata_lines,
+    subset_line,
+)
+from memgym.metrics.uncertainty import paired_difference
 from memgym.textsafe import valid_json, warn_report
 
 SUBSET_KEYS = ("dataset", "split", "content_hash", "n_questions", "categories", "adversarial")
@@ -64,6 +71,7 @@ class Column:
     scale: float
     digits: int
     note: str = ""
+    interval: Callable[[dict[str, Any]], tuple[float, float] | None] | None = None
 
 
 def write_report(runs: Sequence[Path], html: Path, naming: Naming = "locomo") -> None:
@@ -112,31 +120,43 @@ def _schema_problem(results: Any) -> str | None:
     return None
 
 
-def check_same_subset(runs: Sequence[Run]) -> None:
-    """ReportError naming the first run that scores another question subset than the first."""
+def check_same_subset(runs: Sequence[Run], keys: Sequence[str] = (*SUBSET_KEYS, "errata")) -> None:
+    """ReportError naming the first run that scores another question subset than the first
+    (compared on `keys` of their subsets)."""
     if not runs:
         raise ReportError("no runs to report")
     first = runs[0]
     for other in runs[1:]:
         differences = [
-            f"{key} {first.results['subset'][key]!r} vs {other.results['subset'][key]!r}"
-            for key in SUBSET_KEYS
-            if first.results["subset"][key] != other.results["subset"][key]
+            f"{key} {first.results['subset'].get(key)!r} vs {other.results['subset'].get(key)!r}"
+            for key in keys
+            if first.results["subset"].get(key) != other.results["subset"].get(key)
         ]
         if differences:
             raise ReportError(
                 f"comparing runs over different subsets is meaningless: {first.name} and "
-                f"{other.name} differ in {'; '.join(differences)}"
+                f"{other.name} differ in {'; '.join(differences)} (--shared-questions compares "
+                "them on the questions they share)"
             )
 
 
 def render_page(runs: Sequence[Run], naming: Naming = "locomo") -> str:
     """The whole page; the runs must share one subset (see check_same_subset)."""
     columns = table_columns(runs, naming)
-    metrics = _metrics(runs)
-    notes = [EM_NOTE] if "exact_match" in metrics else []
+    metrics = metrics_of(runs)
+    notes = [EM_NOTE] if any(em_note_applies(run.results) for run in runs) else []
     if any(_is_oracle(run) for run in runs):
         notes.append(ORACLE_NOTE)
+    stamps = [run.results["subset"].get("errata") for run in runs]
+    for run in runs if any(s != stamps[0] for s in stamps) else runs[:1]:
+        errata = run.results.get("errata")
+        if isinstance(errata, dict):
+            lines = errata_lines(errata, naming)
+            notes += (
+                lines
+                if run is runs[0] and stamps.count(stamps[0]) == len(runs)
+                else [f"{run.folder}: {line}" for line in lines]
+            )
     sections = [
         "<h1>memgym report</h1>",
         f'<p class="subset">{escape(subset_line(runs[0].results, naming))}</p>',
@@ -145,6 +165,8 @@ def render_page(runs: Sequence[Run], naming: Naming = "locomo") -> str:
         '<p class="hint">Scores are percent of questions. Click a column header to sort '
         "(numbers high to low first); click again to reverse. A blank cell was not measured.</p>",
         _runs_table(runs, columns),
+        *_interval_note(runs[0].results),
+        *_pairs_section(runs, metrics, naming),
         "<h2>Scores per category</h2>",
         _legend(runs),
         '<div class="charts">',
@@ -167,12 +189,63 @@ def render_page(runs: Sequence[Run], naming: Naming = "locomo") -> str:
     )
 
 
+def _interval_note(results: dict[str, Any]) -> list[str]:
+    intervals = _lookup(results, ("summary", "intervals"))
+    if not isinstance(intervals, dict):
+        return []
+    return [
+        '<p class="hint" id="intervals">Brackets and whiskers: 95% bootstrap intervals, '
+        f"resampling {escape(str(intervals.get('resampled')))} "
+        f"({escape(str(intervals.get('resamples')))} resamples, seed "
+        f"{escape(str(intervals.get('seed')))}).</p>"
+    ]
+
+
+def _pairs_section(runs: Sequence[Run], metrics: Sequence[str], naming: Naming) -> list[str]:
+    """For every pair of runs, the paired difference per category and overall on the questions
+    both scored: difference, 95% interval and p-value."""
+    if len(runs) < 2 or not all(isinstance(run.results.get("questions"), list) for run in runs):
+        return []
+    header = "".join(f'<th scope="col">{escape(METRIC_LABELS.get(m, m))}</th>' for m in metrics)
+    rows = []
+    for (i, a), (j, b) in itertools.combinations(enumerate(runs), 2):
+        test = paired_difference(a.results["questions"], b.results["questions"], metrics)
+        pair = f"{_shown_title(a)} − {_shown_title(b)}"
+        for key, cell in [*test["by_category"].items(), ("overall", test["overall"])]:
+            name = "overall" if key == "overall" else key_label(key, naming)
+            cells = "".join(_pair_cell(cell.get(m)) for m in metrics)
+            rows.append(
+                f'<tr data-pair="{i}-{j}" data-category="{escape(key)}">'
+                f'<th scope="row">{escape(pair)}<span class="details">{escape(name)}, '
+                f"n={cell['n']}</span></th>{cells}</tr>"
+            )
+    return [
+        "<h2>Paired differences</h2>",
+        '<p class="hint">Row run minus the second run on the questions both scored, in points: '
+        "the difference, its 95% paired-bootstrap interval and the two-sided p-value.</p>",
+        '<div class="scroll"><table class="pairs"><thead><tr><th scope="col">pair</th>'
+        f"{header}</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>",
+    ]
+
+
+def _pair_cell(result: dict[str, Any] | None) -> str:
+    if result is None:
+        return "<td></td>"
+    low, high = result["interval"]
+    p = result["p_value"]
+    return (
+        f'<td data-diff="{result["difference"]!r}" data-p="{p!r}">'
+        f'{100 * result["difference"]:+.2f}<small class="ci">[{100 * low:+.1f}, '
+        f"{100 * high:+.1f}] p={'<0.001' if p < 0.001 else f'{p:.3f}'}</small></td>"
+    ).replace("p=<", "p=&lt;")
+
+
 def table_columns(runs: Sequence[Run], naming: Naming) -> list[Column]:
     """The numeric columns, most read first: every metric overall; the judge gap, cost,
     integrity, injection (the judge gap and injection only when some run measured them) and
     wall time; then every metric per category."""
     first = runs[0].results
-    metrics = _metrics(runs)
+    metrics = metrics_of(runs)
     n = f"n={first['subset']['n_questions']}"
     columns = [
         Column(
@@ -183,6 +256,7 @@ def table_columns(runs: Sequence[Run], naming: Naming) -> list[Column]:
             100,
             2,
             n,
+            _interval_reader("overall", m),
         )
         for m in metrics
     ]
@@ -206,6 +280,7 @@ def _category_columns(first: dict[str, Any], metric: str, naming: Naming) -> lis
                 100,
                 2,
                 "" if n is None else f"n={n:.0f}",
+                _interval_reader("by_category", category, metric),
             )
         )
     return columns
@@ -269,7 +344,7 @@ def _other_columns() -> list[Column]:
     ]
 
 
-def _metrics(runs: Sequence[Run]) -> list[str]:
+def metrics_of(runs: Sequence[Run]) -> list[str]:
     """Every metric any run scored, in METRIC_LABELS order, then unknown ones by name."""
     present = {m for run in runs for m in run.results["summary"]["overall"]}
     known = [m for m in METRIC_LABELS if m in present]
@@ -291,6 +366,20 @@ def _number(value: Any) -> float | None:
 
 def _reader(*path: str) -> Callable[[dict[str, Any]], float | None]:
     return lambda results: _number(_lookup(results, path))
+
+
+def _interval_reader(*path: str) -> Callable[[dict[str, Any]], tuple[float, float] | None]:
+    return lambda results: interval_of(results, path)
+
+
+def interval_of(results: dict[str, Any], path: Sequence[str]) -> tuple[float, float] | None:
+    """A score cell's recorded 95% interval (`summary.intervals` then `path`), if both bounds
+    are finite numbers."""
+    found = _lookup(results, ("summary", "intervals", *path))
+    if not isinstance(found, list) or len(found) != 2:
+        return None
+    low, high = _number(found[0]), _number(found[1])
+    return None if low is None or high is None else (low, high)
 
 
 def _cost_reader(key: str) -> Callable[[dict[str, Any]], float | None]:
@@ -368,7 +457,7 @@ def _run_row(index: int, run: Run, columns: Sequence[Column]) -> str:
         f'<th scope="row" data-v="{escape(_shown_title(run))}">{_title_html(index, run)}'
         f'<span class="details">{escape(" · ".join(details))}</span></th>'
     )
-    cells = "".join(_cell(c.read(results), c) for c in columns)
+    cells = "".join(_cell(c.read(results), c, results) for c in columns)
     css = ' class="oracle"' if _is_oracle(run) else ""
     return f"<tr{css}>{head}{cells}</tr>"
 
@@ -387,10 +476,18 @@ def _title_html(index: int, run: Run) -> str:
     )
 
 
-def _cell(value: float | None, column: Column) -> str:
+def _cell(value: float | None, column: Column, results: dict[str, Any]) -> str:
     if value is None:
         return "<td></td>"
-    return f'<td data-v="{value!r}">{value * column.scale:.{column.digits}f}</td>'
+    shown = f"{value * column.scale:.{column.digits}f}"
+    interval = column.interval(results) if column.interval else None
+    if interval is None:
+        return f'<td data-v="{value!r}">{shown}</td>'
+    low, high = (f"{bound * column.scale:.{max(column.digits - 1, 0)}f}" for bound in interval)
+    return (
+        f'<td data-v="{value!r}" data-low="{interval[0]!r}" data-high="{interval[1]!r}">'
+        f'<span class="v">{shown}</span><small class="ci">[{low}, {high}]</small></td>'
+    )
 
 
 def _colour(index: int) -> str:
@@ -473,12 +570,24 @@ def _group_bars(
         h = max(PLOT_HEIGHT * min(value, 1.0), 1.0)
         y = CHART_TOP + PLOT_HEIGHT - h
         oracle = " oracle" if _is_oracle(run) else ""
+        interval = interval_of(run.results, path)
+        shown = f"{100 * value:.2f}%"
+        if interval is not None:
+            shown += f" (95% interval {100 * interval[0]:.1f}-{100 * interval[1]:.1f})"
         bars.append(
             f'<rect class="bar{oracle}" x="{x0 + r * bar:.1f}" y="{y:.1f}" '
             f'width="{bar - 1}" height="{h:.1f}" fill="{_colour(r)}" stroke="{_colour(r)}">'
-            f"<title>{escape(run.results['title'])}, {escape(name)}: {100 * value:.2f}%</title>"
+            f"<title>{escape(run.results['title'])}, {escape(name)}: {shown}</title>"
             "</rect>"
         )
+        if interval is not None:
+            x = x0 + r * bar + (bar - 1) / 2
+            top, bottom = (
+                CHART_TOP + PLOT_HEIGHT * (1 - min(max(v, 0.0), 1.0)) for v in interval[::-1]
+            )
+            bars.append(
+                f'<line class="ci" x1="{x:.1f}" x2="{x:.1f}" y1="{top:.1f}" y2="{bottom:.1f}"/>'
+            )
     return "".join(bars)
 
 
@@ -544,6 +653,8 @@ tr.oracle { background: #fff4e0 !important; font-style: italic; }
 .chart .grid { stroke: #e3e3e3; } .chart .tick { font-size: 10px; text-anchor: end; fill: #555; }
 .chart .group { font-size: 11px; text-anchor: middle; fill: #333; }
 .bar.oracle { fill-opacity: 0.25; stroke-dasharray: 3 2; }
+.chart .ci { stroke: #1b1b1b; stroke-width: 1.5; }
+td small.ci { display: block; color: #666; font-size: 11px; }
 footer { margin-top: 28px; color: #777; font-size: 12px; }
 """
 

@@ -85,8 +85,12 @@ class RunFolder:
         digest = hashlib.sha256(conversation_id.encode("utf-8")).hexdigest()[:10]
         return self.out / "conversations" / f"{safe[:80]}-{digest}.json"
 
-    def check(self, fingerprint: str, restart: bool) -> None:
-        """Refuse to mix configurations in one folder; `restart` discards earlier results."""
+    def check(
+        self, fingerprint: str, restart: bool, settings: dict[str, Any] | None = None
+    ) -> None:
+        """Refuse to mix configurations in one folder, naming the settings that differ from
+        the manifest's (`settings` is what `write_manifest` will record); `restart` discards
+        earlier results."""
         manifest = self.out / MANIFEST
         if restart:
             manifest.unlink(missing_ok=True)
@@ -101,15 +105,18 @@ class RunFolder:
                 )
             return
         try:
-            previous = json.loads(manifest.read_text(encoding="utf-8"))["fingerprint"]
+            recorded = json.loads(manifest.read_text(encoding="utf-8"))
+            previous = recorded["fingerprint"]
         except (ValueError, KeyError, TypeError) as exc:
             raise RunFolderError(
                 f"{manifest} is corrupt ({type(exc).__name__}); use --restart to start over"
             ) from exc
         if previous != fingerprint:
+            changed = setting_changes(recorded.get("config"), settings)
+            what = f": {changed}" if changed else f" ({previous} != {fingerprint})"
             raise ConfigMismatchError(
-                f"{self.out} holds results of another configuration or dataset "
-                f"({previous} != {fingerprint}); use --restart to start over"
+                f"{self.out} holds results of another configuration or dataset{what}; use "
+                "--restart to start over or choose another --out"
             )
 
     def write_manifest(self, fingerprint: str, config: dict[str, Any]) -> None:
@@ -152,3 +159,35 @@ def refuse_run_file(path: Path, option: str) -> None:
                 f"{option} {path} would overwrite a file of the run in {folder}; "
                 "write it outside the run's files"
             )
+
+
+def setting_changes(before: Any, after: Any, limit: int = 6) -> str:
+    """The settings that differ between two recorded configurations, as `name: old -> new`
+    (dotted names for nested settings); empty when either is unknown or nothing differs."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return ""
+    old, new = _flatten(before), _flatten(after)
+    keys = [k for k in dict.fromkeys([*old, *new]) if old.get(k, _MISSING) != new.get(k, _MISSING)]
+    shown = [f"{k} {_show(old.get(k, _MISSING))} -> {_show(new.get(k, _MISSING))}" for k in keys]
+    more = len(shown) - limit
+    return "; ".join(shown[:limit]) + (f" (and {more} more)" if more > 0 else "")
+
+
+_MISSING = object()
+
+
+def _flatten(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _show(value: Any) -> str:
+    if value is _MISSING:
+        return "(unset)"
+    return json.dumps(value) if not isinstance(value, str) else repr(value)

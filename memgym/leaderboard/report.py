@@ -24,11 +24,25 @@ METRIC_LABELS = {
     "bleu1": "BLEU-1",
     "judge": "Judge (lenient)",
     "judge_strict": "Judge (strict)",
+    "judge_template": "Judge (your prompt)",
 }
 EM_NOTE = (
     "EM (exact match) is near 0 for extractive readers: LoCoMo's gold answers are mostly "
     "written by annotators, not spans copied from the conversation."
 )
+
+
+def em_note_applies(results: dict[str, Any]) -> bool:
+    """The EM note explains an extractive reader's scores; an ORACLE run or a submission has
+    none."""
+    config = results.get("config")
+    return (
+        results.get("kind", "run") == "run"
+        and not results.get("oracle")
+        and isinstance(config, dict)
+        and config.get("answerer") == "extractive"
+        and "exact_match" in results["summary"]["overall"]
+    )
 
 
 def write_outputs(out: Path, results: dict[str, Any], naming: Naming = "locomo") -> None:
@@ -75,7 +89,11 @@ def markdown_table(
     measured, judge sensitivity, memory integrity and injection results."""
     summary = results["summary"]
     metrics = list(summary["overall"])
+    intervals = summary.get("intervals")
+    detectable = summary.get("minimum_detectable")
     header = ["category", "n", *(METRIC_LABELS.get(m, m) for m in metrics)]
+    if detectable:
+        header.append("MDD")
     lines = [
         f"### {results['title']}",
         "",
@@ -99,13 +117,30 @@ def markdown_table(
         ]
     lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for key, row in summary["by_category"].items():
-        cells = [key_label(key, naming), str(row["n"]), *(f"{100 * row[m]:.2f}" for m in metrics)]
+        cell_intervals = (intervals or {}).get("by_category", {}).get(key, {})
+        cells = [
+            key_label(key, naming),
+            str(row["n"]),
+            *(score_cell(row[m], cell_intervals.get(m)) for m in metrics),
+        ]
+        if detectable:
+            cells.append(_points(detectable["by_category"].get(key)))
         lines.append("| " + " | ".join(cells) + " |")
-    overall = [f"**{100 * summary['overall'][m]:.2f}**" for m in metrics]
+    overall_intervals = (intervals or {}).get("overall", {})
+    overall = [
+        score_cell(summary["overall"][m], overall_intervals.get(m), bold=True) for m in metrics
+    ]
+    if detectable:
+        overall.append(_points(detectable.get("overall")))
     lines.append(
         "| **overall** | " + str(summary["n_questions"]) + " | " + " | ".join(overall) + " |"
     )
-    lines += ["", EM_NOTE]
+    if intervals:
+        lines += ["", uncertainty_line(summary)]
+    if em_note_applies(results):
+        lines += ["", EM_NOTE]
+    if results.get("errata"):
+        lines += ["", *errata_lines(results["errata"], naming)]
     lines += _notes(results)
     if published and _comparable_to_published(results):
         lines += [
@@ -118,6 +153,65 @@ def markdown_table(
             for method, (f1, b1, judge) in rows.items():
                 lines.append(f"| {backbone} | {method} | {f1:.2f} | {b1:.2f} | {judge:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def score_cell(value: float, interval: list[float] | None, bold: bool = False) -> str:
+    """A score in percent with its 95% interval: `30.03 [17.3, 43.1]`."""
+    shown = f"**{100 * value:.2f}**" if bold else f"{100 * value:.2f}"
+    if not interval:
+        return shown
+    return f"{shown} [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]"
+
+
+def _points(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.1f}"
+
+
+def uncertainty_line(summary: dict[str, Any]) -> str:
+    """How the intervals and the minimum detectable difference were computed."""
+    intervals = summary["intervals"]
+    line = (
+        f"Brackets: {100 * intervals['confidence']:.0f}% bootstrap intervals, resampling "
+        f"{intervals['resampled']} ({intervals['resamples']} resamples, seed {intervals['seed']})."
+    )
+    detectable = summary.get("minimum_detectable")
+    if detectable:
+        line += (
+            f" MDD: the smallest difference in points a category's size can detect "
+            f"({100 * detectable['power']:.0f}% power, alpha {detectable['alpha']}), assuming "
+            f"{detectable['assumes']}."
+        )
+    return line
+
+
+def errata_lines(errata: dict[str, Any], naming: Naming) -> list[str]:
+    """What the errata did and the ceiling the original golds impose."""
+    affected = ", ".join(
+        f"{key_label(k, naming)} {v}" for k, v in errata["affected_by_category"].items()
+    )
+    verb = "excluded" if errata["mode"] == "exclude" else "corrected"
+    lines = [
+        f"Errata ({errata['mode']} mode): {errata['source']}, sha256 {errata['sha256'][:12]}; "
+        f"{errata['affected']} questions {verb} ({affected or 'none'}) of {errata['flagged']} "
+        f"flagged here; data sha256 before errata {errata['data_hash'][:12]}."
+    ]
+    ceiling = errata.get("ceiling")
+    if ceiling:
+        scores = ", ".join(
+            f"{METRIC_LABELS.get(m, m)} {100 * v:.2f}"
+            for m, v in ceiling["overall"].items()
+            if m != "right_golds"
+        )
+        per_category = ", ".join(
+            f"{key_label(k, naming)} {100 * row['right_golds']:.2f}%"
+            for k, row in ceiling["by_category"].items()
+        )
+        lines.append(
+            f"Ceiling under the original golds (a perfect system, {ceiling['n_questions']} "
+            f"questions): {100 * ceiling['overall']['right_golds']:.2f}% of golds are right "
+            f"({per_category}); its lexical scores: {scores}."
+        )
+    return lines
 
 
 def _context_rule(retrieval: dict[str, Any]) -> str:

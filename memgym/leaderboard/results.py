@@ -8,23 +8,25 @@ from typing import Any
 
 from memgym.agents.prompts import prompt_hashes
 from memgym.data.categories import category_label
+from memgym.data.errata import errata_summary
 from memgym.data.schema import Dataset
 from memgym.leaderboard.config import EvalConfig
-from memgym.metrics.aggregate import aggregate
+from memgym.metrics.aggregate import summarise
+from memgym.metrics.ceiling import original_gold_ceiling
 from memgym.metrics.protocols import METRICS, ScoringProtocol, judges_for
 from memgym.textsafe import numeric_order
 from memgym.tokens import TOKENIZER_NAME
 
 RESULT_VERSION = 2
 RUNTIME_KEYS = ("questions", "seconds", "answer_cache")
-JUDGE_SCORES = ("judge", "judge_strict")
+JUDGE_SCORES = ("judge", "judge_strict", "judge_template")
 
 
 def subset_of(dataset: Dataset, protocol: ScoringProtocol) -> dict[str, Any]:
     """Which questions a run scores: comparing runs over different subsets is meaningless."""
     kept = [q for q in dataset.questions() if q.category not in protocol.skip_categories]
     categories = sorted({str(q.category) for q in kept}, key=numeric_order)
-    return {
+    subset: dict[str, Any] = {
         "dataset": dataset.name,
         "split": dataset.split,
         "content_hash": dataset.content_hash,
@@ -34,6 +36,17 @@ def subset_of(dataset: Dataset, protocol: ScoringProtocol) -> dict[str, Any]:
         if dataset.include_adversarial and "5" in categories
         else "excluded",
     }
+    if dataset.errata is not None:
+        subset["errata"] = {"sha256": dataset.errata.sha256, "mode": dataset.errata.mode}
+    return subset
+
+
+def errata_section(dataset: Dataset, protocol: ScoringProtocol) -> dict[str, Any] | None:
+    """The errata a run applied (file, sha256, mode, questions affected per category) and the
+    ceiling the original golds impose; None without errata."""
+    if dataset.errata is None:
+        return None
+    return {**errata_summary(dataset.errata), "ceiling": original_gold_ceiling(dataset, protocol)}
 
 
 def build_results(
@@ -51,7 +64,7 @@ def build_results(
     """The results document from per-conversation results (see the module docstring)."""
     rows = [row for result in per_conversation for row in result["questions"]]
     metrics = list(METRICS) + [m for m in JUDGE_SCORES if any(m in r["scores"] for r in rows)]
-    summary = aggregate(rows, metrics)
+    summary = summarise(rows, metrics)
     if {"judge", "judge_strict"} <= set(metrics):
         summary["judge_gap"] = summary["overall"]["judge"] - summary["overall"]["judge_strict"]
     failures = _failures(per_conversation, rows)
@@ -98,6 +111,9 @@ def build_results(
         "failures": failures,
         "questions": rows,
     }
+    errata = errata_section(dataset, protocol)
+    if errata is not None:
+        results["errata"] = errata
     if per_conversation and "integrity" in per_conversation[0]:
         results["integrity"] = _integrity(per_conversation)
     if any("injection" in r for r in per_conversation):

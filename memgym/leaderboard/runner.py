@@ -29,14 +29,18 @@ from tqdm import tqdm
 
 from memgym.agents.registry import describe_agent, is_oracle, make_answerer, make_manager
 from memgym.data.categories import Naming
+from memgym.data.errata import Errata, apply_errata
 from memgym.data.loading import load_dataset, report_warnings
 from memgym.data.schema import Conversation, Dataset
 from memgym.io import sha256_file, stable_hash
 from memgym.leaderboard.config import EvalConfig
 from memgym.leaderboard.conversation import evaluate_conversation
 from memgym.leaderboard.outdir import ConfigMismatchError, RunFolder, RunFolderError
+from memgym.leaderboard.progress import ConversationLines
 from memgym.leaderboard.report import write_outputs
 from memgym.leaderboard.results import build_results, run_title, runtime
+from memgym.leaderboard.template_judging import SCORE, grade_with_template, judge_model
+from memgym.metrics.prompt_files import TemplateJudge
 from memgym.metrics.protocols import evaluation_protocol
 from memgym.metrics.scoring import read_predictions, score_predictions
 
@@ -57,7 +61,9 @@ class RunConfigError(ValueError):
     """A run that cannot start: what is wrong, and what would be valid."""
 
 
-def prepare(config: EvalConfig) -> tuple[Dataset, dict[str, Any], bool]:
+def prepare(
+    config: EvalConfig, errata: Errata | None = None
+) -> tuple[Dataset, dict[str, Any], bool]:
     """The dataset, the agents' descriptions and whether an agent reads the golds (an ORACLE
     run), or RunConfigError / DatasetError before anything is written."""
     for role, spec in (("manager", config.manager), ("answerer", config.answerer)):
@@ -99,22 +105,29 @@ def prepare(config: EvalConfig) -> tuple[Dataset, dict[str, Any], bool]:
         answerer = make_answerer(config.answerer, {}, _placeholder(config))
     except (ValueError, TypeError) as exc:
         raise RunConfigError(str(exc)) from exc
-    dataset = load_split(config)
+    dataset = load_split(config, errata)
     if not dataset.conversations:
         raise RunConfigError(f"split {config.split!r} of {dataset.source} has no conversations")
     agents = {"manager": describe_agent(manager), "answerer": describe_agent(answerer)}
     return dataset, agents, is_oracle(answerer) or is_oracle(manager)
 
 
-def load_split(config: EvalConfig) -> Dataset:
-    """The conversations of `config`'s split (DatasetError on warnings when `strict`)."""
-    return load_dataset(
+def load_split(config: EvalConfig, errata: Errata | None = None) -> Dataset:
+    """The conversations of `config`'s split with `errata` applied (DatasetError on warnings
+    when `strict`, and on errata that do not match the data)."""
+    dataset = load_dataset(
         config.dataset,
         config.data,
         config.split,
         include_adversarial=config.include_adversarial,
         strict=config.strict,
     )
+    return dataset if errata is None else apply_errata(dataset, errata)
+
+
+def recorded_settings(config: EvalConfig, dataset: Dataset) -> dict[str, Any]:
+    """What the manifest keeps of a run, to name the settings a later run changes."""
+    return {**config.to_dict(), "dataset_identity": dataset.fingerprint()}
 
 
 def _placeholder(config: EvalConfig) -> Any:
@@ -135,27 +148,44 @@ def run_eval(
     progress: bool | None = None,
     naming: Naming = "locomo",
     backend: Backend | None = None,
+    errata: Errata | None = None,
+    judge_template: TemplateJudge | None = None,
 ) -> dict[str, Any]:
     """Evaluate every conversation of the split into `out`, resuming a previous run of the same
     configuration; returns the results (also written to `out/results.json`). `progress=None`
-    shows a bar only on a terminal."""
-    dataset, agents, oracle = prepare(config)
+    shows a bar on a terminal and one line per finished conversation elsewhere; True forces the
+    bar, False shows nothing. `errata` correct or exclude questions before anything runs;
+    `judge_template` grades every answer once more, after the last conversation."""
+    if judge_template is not None and judge_model(config) is None:
+        raise RunConfigError(
+            "--judge-prompt needs a judge: --judge --judge-base-url URL --judge-model NAME "
+            "(or --judge-self)"
+        )
+    dataset, agents, oracle = prepare(config, errata)
     report_warnings(dataset)
     fingerprint = config.fingerprint(dataset.content_hash)
+    settings = recorded_settings(config, dataset)
     started = time.perf_counter()
     with RunFolder(out) as folder:
-        folder.check(fingerprint, restart)
+        folder.check(fingerprint, restart, settings)
         # Replies stay cached across --restart: their key names endpoint, model and prompt.
         llm_cache = str(out / "llm_cache.sqlite") if config.llm is not None else None
         done = {c.id: folder.done(c.id) for c in dataset.conversations}
         pending = [c for c in dataset.conversations if done[c.id] is None]
+        on_terminal = sys.stderr.isatty()
         bar = tqdm(
             total=sum(_work(c, config) for c in dataset.conversations),
             initial=sum(_work(c, config) for c in dataset.conversations if done[c.id]),
             unit="step",
-            disable=False if progress else None if progress is None else True,
+            disable=not (progress or (progress is None and on_terminal)),
             file=sys.stderr,
             dynamic_ncols=True,
+        )
+        # Without a terminal (a log, a CI job) a bar is noise; a line per conversation is not.
+        lines = ConversationLines(
+            len(dataset.conversations),
+            len(dataset.conversations) - len(pending),
+            enabled=progress is None and not on_terminal,
         )
         # Local sequential runs tick per fact and question; other backends report whole
         # conversations: either way the bar ends each conversation at its full count.
@@ -164,24 +194,34 @@ def run_eval(
         work = {c.id: _work(c, config) for c in pending}
         with bar:
             for conversation_id, result in run(config, pending, llm_cache):
-                folder.write_manifest(fingerprint, config.to_dict())
+                folder.write_manifest(fingerprint, settings)
                 folder.save(result)
                 done[conversation_id] = result
                 bar.update(work[conversation_id] - ticked.get(conversation_id, 0))
                 bar.set_postfix_str(f"{conversation_id} done", refresh=False)
-        per_conversation = [done[c.id] for c in dataset.conversations]
+                lines.finished(conversation_id)
+        # Every conversation is done here: the loop above ends only when all are.
+        per_conversation = [r for c in dataset.conversations if (r := done[c.id]) is not None]
+        if len(per_conversation) != len(dataset.conversations):
+            raise RunFolderError(f"{out}: a conversation ended without a result; rerun to resume")
+        if judge_template is not None:
+            # Its replies are cached in the folder, so a rerun asks the judge nothing twice.
+            cache = str(out / "llm_cache.sqlite")
+            per_conversation = grade_with_template(config, judge_template, per_conversation, cache)
         protocol = evaluation_protocol(config.protocol)
         results = build_results(
             config,
             dataset,
             fingerprint,
-            per_conversation,  # type: ignore[arg-type]
+            per_conversation,
             {**agents, **_client_descriptions(config)},
             protocol,
             oracle=oracle,
             title=run_title(config, agents, oracle),
         )
-        results["timing"] = runtime(per_conversation, time.perf_counter() - started)  # type: ignore[arg-type]
+        if judge_template is not None:
+            results["protocol"]["judges"][SCORE] = judge_template.describe()
+        results["timing"] = runtime(per_conversation, time.perf_counter() - started)
         write_outputs(out, results, naming)
     return results
 
@@ -264,11 +304,12 @@ def score_submission(
     naming: Naming = "locomo",
     name: str | None = None,
     restart: bool = False,
+    errata: Errata | None = None,
 ) -> dict[str, Any]:
     """Score an external predictions JSONL (a leaderboard entry) without running any agent;
     the entry is recorded as a submission (its name and file hash), never as agents. Like a
     run, it refuses a folder holding another configuration's results unless `restart`."""
-    dataset = load_split(config)
+    dataset = load_split(config, errata)
     report_warnings(dataset)
     protocol = evaluation_protocol(config.protocol)
     report = score_predictions(dataset, read_predictions(predictions)[0], protocol)

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from memgym.metrics.uncertainty import bootstrap_intervals, minimum_detectable_difference
 from memgym.textsafe import numeric_order
 
 
@@ -41,3 +42,24 @@ def aggregate(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> dict
     if abstention:
         result["abstention"] = {"n": len(abstention), **summary(abstention)}
     return result
+
+
+def summarise(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> dict[str, Any]:
+    """Scores per category and overall (floats, as tables read them), each cell's 95% bootstrap
+    interval (`intervals`) and each category's minimum detectable difference from its size."""
+    summary = aggregate(rows, metrics)
+    summary["intervals"] = bootstrap_intervals(rows, metrics)
+    summary["minimum_detectable"] = {
+        "power": 0.8,
+        "alpha": 0.05,
+        "assumes": "two independent runs of a 0/1 score at 50% (the worst case); paired "
+        "comparisons (memgym report) detect less",
+        "overall": minimum_detectable_difference(summary["n_questions"])
+        if summary["n_questions"]
+        else None,
+        "by_category": {
+            key: minimum_detectable_difference(row["n"])
+            for key, row in summary["by_category"].items()
+        },
+    }
+    return summary

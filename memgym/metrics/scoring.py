@@ -12,7 +12,7 @@ from memgym.data.problems import ProblemLog, preview
 from memgym.data.schema import Dataset, Question
 from memgym.data.splits import SPLITS
 from memgym.errors import DatasetError, Problem
-from memgym.metrics.aggregate import aggregate
+from memgym.metrics.aggregate import summarise
 from memgym.metrics.judge import ChatClient, Judge, judge_answer
 from memgym.metrics.protocols import METRICS, ScoringProtocol
 from memgym.redaction import redact
@@ -71,9 +71,12 @@ def score_predictions(
     predictions: Mapping[str, str],
     protocol: ScoringProtocol,
     judge_client: ChatClient | None = None,
+    judges: Mapping[str, Judge] | None = None,
 ) -> dict[str, Any]:
     """Score every question of the split; a question without a prediction scores as empty and is
-    listed under `missing_predictions`. Returns a JSON-ready report with its protocol and data."""
+    listed under `missing_predictions`. With a judge client, `judges` grade every answer (by
+    default the protocol's judge, as "judge"). Returns a JSON-ready report with its protocol,
+    its judges and its data."""
     rows = []
     missing = []
     for question in dataset.questions():
@@ -81,20 +84,27 @@ def score_predictions(
             continue
         if question.id not in predictions:
             missing.append(question.id)
-        row = score_question(protocol, question, predictions.get(question.id, ""), judge_client)
+        row = score_question(
+            protocol, question, predictions.get(question.id, ""), judge_client, judges
+        )
         row["missing"] = question.id not in predictions
         rows.append(row)
     known = {q.id for q in dataset.questions()}
     metrics = list(protocol.metrics)
-    if protocol.judge is not None and judge_client is not None:
-        metrics.append("judge")
-    summary = aggregate(rows, metrics)
+    if judge_client is not None:
+        if judges is None:
+            judges = {} if protocol.judge is None else {"judge": protocol.judge}
+        metrics += list(judges)
+    summary = summarise(rows, metrics)
     summary["n_missing"] = len(missing)
     summary["judge_failures"] = sum(
         verdict["correct"] is None for r in rows for verdict in r.get("judges", {}).values()
     )
     return {
-        "protocol": protocol.describe(),
+        "protocol": {
+            **protocol.describe(),
+            "judges": {name: judge.describe() for name, judge in (judges or {}).items()},
+        },
         "dataset": dataset.fingerprint(),
         "summary": summary,
         "missing_predictions": missing,
