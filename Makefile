@@ -13,6 +13,10 @@ EDITABLE := --config-settings editable_mode=compat
 # The managers the demo compares, under the ORACLE proxy and under the extractive reader: a
 # name added here is a row in every demo table.
 DEMO_MANAGERS ?= noop random add_all heuristic
+# The pressure setting's managers: raw turns, each bank capped at a quarter of its speaker's
+# tokens, under the ORACLE proxy.
+PRESSURE_MANAGERS ?= fill evict salience supervised ppo
+PRESSURE := --fact-source turns --memory-capacity 0.25
 DEMO_EVAL := --retriever bm25 --no-progress --restart
 # hnswlib compiles from source; -march=native would tie the build to this CPU.
 export HNSWLIB_NO_NATIVE := 1
@@ -52,7 +56,14 @@ demo: $(DEMO_STAMP)
 	      --out runs/demo/$$answerer-$$manager > /dev/null || exit 1; \
 	  done; \
 	done
+	@for manager in $(PRESSURE_MANAGERS); do \
+	  echo "memgym eval --manager $$manager --answerer oracle_support $(PRESSURE)" >&2; \
+	  $(BIN)/memgym eval --manager $$manager --answerer oracle_support $(PRESSURE) \
+	    $(DEMO_EVAL) --out runs/demo/pressure-$$manager > /dev/null || exit 1; \
+	done
 	$(BIN)/memgym report --brief $(DEMO_MANAGERS:%=runs/demo/oracle_support-%) \
+		--metric exact_match
+	$(BIN)/memgym report --brief $(PRESSURE_MANAGERS:%=runs/demo/pressure-%) \
 		--metric exact_match
 	$(BIN)/memgym report --brief $(DEMO_MANAGERS:%=runs/demo/extractive-%) \
 		--metric locomo_f1 --metric mem0_f1

@@ -47,8 +47,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
-    """Atomically write `obj` as indented UTF-8 JSON."""
-    text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    """Atomically write `obj` as indented UTF-8 JSON; ValueError, and nothing written, for a
+    NaN or infinity (which JSON cannot hold: no reader would parse the file)."""
+    text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, allow_nan=False) + "\n"
     atomic_write_bytes(path, text.encode("utf-8"))
 
 

@@ -105,6 +105,7 @@ def test_salience_values_specific_statements_over_small_talk_and_paces_its_thres
     # Ahead of budget (much room, little episode left) lowers the bar; behind raises it.
     ahead = rule.threshold(_bank(free=90, step=9, n_facts=10))
     behind = rule.threshold(_bank(free=10, step=1, n_facts=10))
+    assert rule.admission.threshold is not None
     assert ahead < rule.admission.threshold < behind
     assert rule.decide_with_bank(_fact("Haha, thanks!"), [], _bank(free=100)).op == Op.NOOP
     assert rule.decide_with_bank(_fact(specific), [], _bank(free=100)).op == Op.ADD

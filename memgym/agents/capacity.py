@@ -39,11 +39,12 @@ Value = Callable[[str, str, Sequence[str]], float]  # (text, speaker, shown text
 @dataclass(frozen=True)
 class Admission:
     """When a fact is kept. `threshold` is the value a fact needs while the bank's free share
-    equals the episode's remaining share; `pace` moves it by (remaining share - free share)
-    (0: a fixed threshold). `evict_margin` is how much more a fact must be worth than a shown
-    memory to replace it when the bank is full (None: never evict)."""
+    equals the episode's remaining share (None: every fact is worth keeping); `pace` moves it
+    by (remaining share - free share) (0: a fixed threshold). `evict_margin` is how much more a
+    fact must be worth than a shown memory to replace it when the bank is full (None: never
+    evict)."""
 
-    threshold: float = float("-inf")
+    threshold: float | None = None
     pace: float = 0.0
     evict_margin: float | None = None
 
@@ -63,7 +64,8 @@ class CapacityManager(SequentialManager):
     def decide(self, fact: Fact, memories: Sequence[RetrievedMemory]) -> ManagerDecision:
         """Without the bank's state: keep the fact when its value clears the threshold."""
         texts = [m.text for m in memories]
-        if self.value(fact.text, fact.speaker, texts) < self.admission.threshold:
+        threshold = self.admission.threshold
+        if threshold is not None and self.value(fact.text, fact.speaker, texts) < threshold:
             return ManagerDecision(Op.NOOP)
         return ManagerDecision(Op.ADD, text=fact.text)
 
@@ -99,11 +101,14 @@ class CapacityManager(SequentialManager):
     def threshold(self, bank: BankState) -> float:
         """The value a fact needs now: the base threshold, moved by how far the bank's free
         share is behind (or ahead of) the share of the episode still to come."""
+        base = self.admission.threshold
+        if base is None:
+            return float("-inf")
         if not self.admission.pace or not bank.capacity or bank.tokens_free is None:
-            return self.admission.threshold
+            return base
         remaining = (bank.n_facts - bank.step) / max(bank.n_facts, 1)
         free = bank.tokens_free / bank.capacity
-        return self.admission.threshold + self.admission.pace * (remaining - free)
+        return base + self.admission.pace * (remaining - free)
 
 
 class FillManager(CapacityManager):
