@@ -119,6 +119,10 @@ def test_retry_after_is_capped_and_the_deadline_covers_the_whole_reply() -> None
         start = time.perf_counter()
         assert client.complete([{"role": "user", "content": "x"}]) == "ok"
         assert time.perf_counter() - start < 5
+    # A Retry-After that is a digit but not an ASCII number (U+00B2) is ignored, not a crash.
+    with fake_llm_server(ServerState(behaviours=["retry-after:\u00b2", "ok"])) as url:
+        client = OpenAICompatibleClient(url, "m", max_retries=1, max_retry_after=0.2)
+        assert client.complete([{"role": "user", "content": "x"}]) == "ok"
     with fake_llm_server(ServerState(behaviours=["drip:0.2"])) as url:
         client = OpenAICompatibleClient(url, "m", timeout=1.0, max_retries=0)
         start = time.perf_counter()

@@ -369,7 +369,11 @@ class OpenAICompatibleClient:
         finally:
             connection.close()
         if status == 429 or status >= 500:
-            wait = float(retry_after) if retry_after and retry_after.isdigit() else None
+            wait = (
+                float(retry_after)
+                if retry_after and retry_after.isascii() and retry_after.isdigit()
+                else None
+            )
             raise _Retryable("http", f"HTTP {status}", status, wait)
         if status >= 400:
             text = redact(raw.decode("utf-8", "replace"), secrets)

@@ -19,6 +19,7 @@ from memgym.leaderboard.results import JUDGE_SCORES
 from memgym.metrics.aggregate import summarise
 from memgym.metrics.ceiling import ceiling_of
 from memgym.metrics.protocols import METRICS
+from memgym.textsafe import numeric_order
 
 
 def _rows(run: Run) -> list[dict[str, Any]]:
@@ -44,7 +45,7 @@ def with_rows(run: Run, rows: list[dict[str, Any]], **subset: Any) -> Run:
         summary["judge_gap"] = summary["overall"]["judge"] - summary["overall"]["judge_strict"]
     results["summary"] = summary
     results["questions"] = rows
-    categories = sorted({str(r["category"]) for r in rows}, key=lambda c: (not c.isdigit(), c))
+    categories = sorted({str(r["category"]) for r in rows}, key=numeric_order)
     results["subset"] = {
         **results["subset"],
         "n_questions": len(rows),

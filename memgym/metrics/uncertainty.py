@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from memgym.textsafe import numeric_order
+
 DEFAULT_SEED = 0
 DEFAULT_RESAMPLES = 2000
 CONFIDENCE = 0.95
@@ -75,9 +77,7 @@ def _percentiles(replicates: np.ndarray) -> tuple[float, float]:
 def _groups(rows: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
     """Row masks: every category (by raw id as a string) and "overall"."""
     categories = np.array([str(r["category"]) for r in rows])
-    keys = sorted(
-        set(categories.tolist()), key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k)
-    )
+    keys = sorted(set(categories.tolist()), key=numeric_order)
     masks = {key: categories == key for key in keys}
     masks["overall"] = np.ones(len(rows), dtype=bool)
     return masks
