@@ -248,6 +248,17 @@ def run_report(
             raise ReportError(
                 f"no run scored {', '.join(unknown)}; scored: {', '.join(metrics_of(runs))}"
             )
-    if html is not None:
-        atomic_write_bytes(html, render_page(runs, naming).encode("utf-8"))
-    return comparison_text(runs, naming, metrics, note, brief)
+    try:  # both rendered before anything is written
+        text = comparison_text(runs, naming, metrics, note, brief)
+        page = None if html is None else render_page(runs, naming)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        # load_run checks the fields every report reads; a hand-edited optional section
+        # (errata, intervals) of the wrong shape still ends here, named by its files.
+        files = ", ".join(str(run.folder / "results.json") for run in runs)
+        raise ReportError(
+            f"{files}: a field has an unexpected form ({type(exc).__name__}: {exc}); is it a "
+            "hand-edited memgym results file?"
+        ) from exc
+    if html is not None and page is not None:
+        atomic_write_bytes(html, page.encode("utf-8"))
+    return text

@@ -117,7 +117,47 @@ def _schema_problem(results: Any) -> str | None:
         isinstance(summary.get(k), dict) for k in ("overall", "by_category")
     ):
         return "no summary of overall and per-category scores"
+    return _summary_problem(summary)
+
+
+def _summary_problem(summary: dict[str, Any]) -> str | None:
+    """The first field of a summary whose form the reports cannot read, or None."""
+    if not _count(summary.get("n_questions")):
+        return "field 'summary.n_questions' is not a count"
+    rows = [("summary.overall", summary["overall"])] + [
+        (f"summary.by_category.{k}", row) for k, row in summary["by_category"].items()
+    ]
+    for name, row in rows:
+        if not isinstance(row, dict):
+            return f"field {name!r} is not an object"
+        if name != "summary.overall" and not _count(row.get("n")):
+            return f"field '{name}.n' is not a count"
+        for metric, value in row.items():
+            if metric != "n" and not _finite(value):
+                return f"field '{name}.{metric}' is not a number"
+    intervals = summary.get("intervals")
+    if intervals is not None:
+        cells = [intervals.get("overall")] if isinstance(intervals, dict) else [None]
+        by_category = intervals.get("by_category", {}) if isinstance(intervals, dict) else None
+        cells += list(by_category.values()) if isinstance(by_category, dict) else [None]
+        for cell in cells:
+            if not isinstance(cell, dict) or not all(_pair(v) for v in cell.values()):
+                return "field 'summary.intervals' does not hold a [low, high] pair per cell"
     return None
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _pair(value: Any) -> bool:
+    return value is None or (
+        isinstance(value, list) and len(value) == 2 and all(_finite(v) for v in value)
+    )
 
 
 def check_same_subset(runs: Sequence[Run], keys: Sequence[str] = (*SUBSET_KEYS, "errata")) -> None:

@@ -97,7 +97,7 @@ def bootstrap_intervals(
     metric as [low, high] (fractions, like the scores), with the seed, resample count and scheme.
     Rows need `conversation_id`, `category` and `scores`."""
     weights, scheme = resampling_weights([str(r["conversation_id"]) for r in rows], seed, resamples)
-    cells: dict[str, dict[str, list[float]]] = {}
+    cells: dict[str, dict[str, list[float] | None]] = {}
     for key, mask in _groups(rows).items():
         cells[key] = {}
         for metric in metrics:
@@ -105,7 +105,9 @@ def bootstrap_intervals(
             present = mask & np.isfinite(values)
             if not present.any():
                 continue
-            cells[key][metric] = list(_percentiles(_weighted_means(weights, values, present)))
+            low, high = _percentiles(_weighted_means(weights, values, present))
+            # None when no resample held the cell: result files hold no NaN.
+            cells[key][metric] = None if math.isnan(low) else [low, high]
     overall = cells.pop("overall")
     return {
         "confidence": CONFIDENCE,
