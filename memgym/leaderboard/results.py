@@ -11,6 +11,7 @@ from memgym.data.categories import category_label
 from memgym.data.errata import errata_summary
 from memgym.data.schema import Dataset
 from memgym.leaderboard.config import EvalConfig
+from memgym.memory.capacity import capacity_key
 from memgym.metrics.aggregate import summarise
 from memgym.metrics.ceiling import original_gold_ceiling
 from memgym.metrics.protocols import METRICS, ScoringProtocol, judges_for
@@ -104,7 +105,7 @@ def build_results(
             "answer_prompt_tokens": config.memory.answer_prompt_tokens,
             "context_tokenizer": TOKENIZER_NAME,
             "namespace_by": config.memory.namespace_by,
-            "memory_capacity": config.memory.memory_capacity,
+            **capacity_key({"memory_capacity": config.memory.memory_capacity}),
         },
         "agents": agents,
         "prompts": prompt_hashes(),
