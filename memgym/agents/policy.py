@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from memgym.agents.capacity_features import (
     discrete_decision,
     feature_definition,
 )
+from memgym.agents.weights import read_weights
 from memgym.data.schema import Fact
 from memgym.memory.operations import Op
 
@@ -91,15 +91,7 @@ def load_policy(path: str | Path | None = None) -> tuple[PolicyNetwork, dict[str
     from safetensors import SafetensorError
     from safetensors.numpy import load
 
-    if path is None:
-        name = f"memgym/agents/weights/{SHIPPED}"
-        raw = resources.files("memgym.agents.weights").joinpath(SHIPPED).read_bytes()
-    else:
-        name = str(path)
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as exc:
-            raise PolicyFileError(f"{name}: cannot read ({exc.strerror or exc})") from exc
+    name, raw = read_weights(path, SHIPPED, PolicyFileError)
     try:
         tensors = load(raw)
         metadata = _metadata(raw)

@@ -15,12 +15,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from memgym.agents.weights import read_weights
 from memgym.data.schema import Conversation
 from memgym.io import atomic_write_bytes
 
@@ -149,15 +149,7 @@ def evidence_labels(conversation: Conversation) -> tuple[list[str], list[int]]:
 def load(path: str | Path | None = None) -> TurnClassifier:
     """A classifier saved by `save` (the shipped one, fitted on LoCoMo conv-26, by default);
     ClassifierFileError names the file and what does not fit."""
-    if path is None:
-        source = resources.files("memgym.agents.weights").joinpath(SHIPPED)
-        name, raw = f"memgym/agents/weights/{SHIPPED}", source.read_bytes()
-    else:
-        name = str(path)
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as exc:
-            raise ClassifierFileError(f"{name}: cannot read ({exc.strerror or exc})") from exc
+    name, raw = read_weights(path, SHIPPED, ClassifierFileError)
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
