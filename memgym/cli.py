@@ -293,6 +293,12 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
         "speaker's fact tokens (default: unbounded); use with --fact-source turns",
     )
     p.add_argument(
+        "--answer-prompt",
+        default=None,
+        help="a template replacing the llm answerer's prompt (placeholders {memories} and "
+        "{question}; checked before the run, sha256 recorded)",
+    )
+    p.add_argument(
         "--policy-file",
         default=None,
         help="the ppo manager's policy (safetensors written by examples/train_sb3_manager.py; "
@@ -425,6 +431,7 @@ def eval_config(args: argparse.Namespace) -> EvalConfig:
         seed=args.seed,
         strict=args.strict,
         policy_file=args.policy_file,
+        answer_prompt=args.answer_prompt,
     )
 
 

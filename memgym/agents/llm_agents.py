@@ -16,10 +16,13 @@ from memgym.agents.prompts import (
     answer_messages,
     extractor_messages,
     manager_messages,
+    memories_block,
     prompt_hashes,
+    question_line,
 )
 from memgym.data.schema import Conversation, Fact, Session
 from memgym.memory.operations import Op
+from memgym.metrics.prompt_files import PromptTemplate
 
 
 def _describe(client: ChatClient) -> dict[str, Any]:
@@ -72,11 +75,28 @@ class LLMAnswerer:
 
     name = "llm"
 
-    def __init__(self, client: ChatClient) -> None:
+    def __init__(self, client: ChatClient, template: PromptTemplate | None = None) -> None:
+        """`template`: a user's answer prompt (`{memories}`, `{question}`; see
+        `memgym.metrics.prompt_files`) sent as one user message instead of memgym's."""
         self.client = client
+        self.template = template
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "client": _describe(self.client), "prompts": prompt_hashes()}
+        info = {"name": self.name, "client": _describe(self.client), "prompts": prompt_hashes()}
+        if self.template is not None:
+            info["answer_prompt"] = {"path": self.template.path, "sha256": self.template.sha256}
+        return info
+
+    def messages(
+        self, question: AskedQuestion, memories: Sequence[RetrievedMemory]
+    ) -> list[dict[str, str]]:
+        """The prompt for one question: memgym's, or the user's template filled in."""
+        if self.template is None:
+            return answer_messages(question, memories)
+        text = self.template.render(
+            memories=memories_block(memories), question=question_line(question)
+        )
+        return [{"role": "user", "content": text}]
 
     def answer(self, question: AskedQuestion, memories: Sequence[RetrievedMemory]) -> Answer:
         return self.answer_batch([(question, memories)])[0]
@@ -84,7 +104,7 @@ class LLMAnswerer:
     def answer_batch(
         self, items: Sequence[tuple[AskedQuestion, Sequence[RetrievedMemory]]]
     ) -> list[Answer]:
-        replies = self.client.complete_batch([answer_messages(q, m) for q, m in items])
+        replies = self.client.complete_batch([self.messages(q, m) for q, m in items])
         return [
             Answer("", error=f"llm call failed: {reply}")
             if isinstance(reply, LLMError)

@@ -97,11 +97,9 @@ def manager_messages(
     return [{"role": "system", "content": MANAGER_SYSTEM}, {"role": "user", "content": user}]
 
 
-def answer_messages(
-    question: AskedQuestion, memories: Sequence[RetrievedMemory]
-) -> list[dict[str, str]]:
-    """Chat messages with memories grouped per speaker and the question (with a date hint for
-    LoCoMo temporal questions, category 2)."""
+def memories_block(memories: Sequence[RetrievedMemory]) -> str:
+    """The memories grouped per speaker between <memories> tags, as the answer prompt shows
+    them (text neutralised)."""
     groups: dict[str, list[RetrievedMemory]] = {}
     for memory in memories:
         groups.setdefault(memory.namespace, []).append(memory)
@@ -109,9 +107,23 @@ def answer_messages(
         f"Memories of {neutralize(speaker)}:\n{_memory_lines(items)}"
         for speaker, items in groups.items()
     )
+    return f"<memories>\n{blocks or '(none)'}\n</memories>"
+
+
+def question_line(question: AskedQuestion) -> str:
+    """The question with its date (and the date hint for LoCoMo temporal questions)."""
+    hint = f" {TEMPORAL_HINT}" if question.category == 2 else ""
+    return f"(asked on {_date(question.time)}) {neutralize(question.text)}{hint}"
+
+
+def answer_messages(
+    question: AskedQuestion, memories: Sequence[RetrievedMemory]
+) -> list[dict[str, str]]:
+    """Chat messages with memories grouped per speaker and the question (with a date hint for
+    LoCoMo temporal questions, category 2)."""
     hint = f" {TEMPORAL_HINT}" if question.category == 2 else ""
     user = (
-        f"<memories>\n{blocks or '(none)'}\n</memories>\n"
+        f"{memories_block(memories)}\n"
         f"Question (asked on {_date(question.time)}): {neutralize(question.text)}{hint}"
     )
     return [{"role": "system", "content": ANSWER_SYSTEM}, {"role": "user", "content": user}]

@@ -31,6 +31,7 @@ from memgym.agents.offline import (
 )
 from memgym.agents.policy import PolicyManager
 from memgym.config import DEFAULT_MAX_MEMORY_WORDS
+from memgym.metrics.prompt_files import PromptTemplate
 
 MANAGERS: tuple[str, ...] = (
     "add_all",
@@ -136,11 +137,12 @@ def make_answerer(
     spec: str | AnswerAgent,
     gold: Mapping[str, Sequence[str]] | None = None,
     client: ChatClient | None = None,
+    answer_prompt: PromptTemplate | None = None,
 ) -> AnswerAgent:
     """An answerer by name (extractive, oracle_support, llm) or `module:callable`.
 
     `oracle_support` is an oracle reward proxy and needs `gold` (question id -> gold answers);
-    `support` is its deprecated name.
+    `support` is its deprecated name. `answer_prompt` replaces the llm answerer's prompt.
     """
     if not isinstance(spec, str):
         agent: AnswerAgent = _checked(spec, AnswerAgent, type(spec).__name__)
@@ -153,6 +155,8 @@ def make_answerer(
             stacklevel=2,
         )
         spec = new
+    if answer_prompt is not None and spec != "llm":
+        raise ValueError(f"an answer prompt file is the llm answerer's prompt, not {spec!r}'s")
     if spec == "extractive":
         return ExtractiveAnswerer()
     if spec == "oracle_support":
@@ -164,7 +168,7 @@ def make_answerer(
             raise ValueError(
                 "the llm answerer needs a model: --base-url and --model, or --model-path"
             )
-        return LLMAnswerer(client)
+        return LLMAnswerer(client, answer_prompt)
     if ":" in spec:
         answerer: AnswerAgent = _checked(load_object(spec), AnswerAgent, spec)
         return answerer

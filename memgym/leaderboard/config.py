@@ -89,8 +89,9 @@ class JudgeSettings:
 @dataclass(frozen=True)
 class EvalConfig:
     """One leaderboard run. `manager`/`answerer` are names or `module:callable` specs;
-    `policy_file` is the `ppo` manager's policy (None: the shipped one); `strict` refuses data
-    with warnings instead of loading what is usable."""
+    `policy_file` is the `ppo` manager's policy (None: the shipped one); `answer_prompt` a
+    template file replacing the llm answerer's prompt; `strict` refuses data with warnings
+    instead of loading what is usable."""
 
     dataset: str = "locomo"
     data: str | None = None
@@ -107,6 +108,7 @@ class EvalConfig:
     seed: int = 0
     strict: bool = False
     policy_file: str | None = None
+    answer_prompt: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,16 +118,17 @@ class EvalConfig:
         (concurrency, timeout, retries) is left out: it decides only whether a call fails, and
         failures are recorded per question, so a run interrupted by a rate limit may resume
         with gentler settings (finished conversations are kept as they were). `strict` is left
-        out too: it only refuses data. Settings added later (`memory_capacity`, `policy_file`)
-        are left out while unset, so folders of earlier runs still resume; a policy file counts
-        by its content."""
+        out too: it only refuses data. Settings added later (`memory_capacity`, `policy_file`,
+        `answer_prompt`) are left out while unset, so folders of earlier runs still resume;
+        files count by their content."""
         config = self.to_dict()
         del config["strict"]
         config["memory"] = capacity_key(config["memory"])
-        if config["policy_file"] is None:
-            del config["policy_file"]
-        else:
-            config["policy_file"] = sha256_file(Path(config["policy_file"]))
+        for key in ("policy_file", "answer_prompt"):
+            if config[key] is None:
+                del config[key]
+            else:
+                config[key] = sha256_file(Path(config[key]))
         for llm in (config["llm"], (config["judge"] or {}).get("llm")):
             if llm is not None:
                 for key in CALL_SETTINGS:

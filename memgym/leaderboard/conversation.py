@@ -24,6 +24,7 @@ from memgym.injection import injection_outcome, plant
 from memgym.leaderboard.config import EvalConfig
 from memgym.memory.operations import Op
 from memgym.metrics.integrity import bank_integrity
+from memgym.metrics.prompt_files import load_answer_prompt
 from memgym.metrics.protocols import ScoringProtocol, evaluation_protocol, judges_for
 from memgym.metrics.retrieval import evidence_recall
 from memgym.metrics.scoring import score_question
@@ -60,7 +61,8 @@ def make_agents(
         evidence_turn_ids=evidence_turn_ids,
         policy_file=config.policy_file,
     )
-    inner: AnswerAgent = make_answerer(config.answerer, gold, client)
+    template = None if config.answer_prompt is None else load_answer_prompt(config.answer_prompt)
+    inner: AnswerAgent = make_answerer(config.answerer, gold, client, template)
     answerer = CachingAnswerer(
         inner, shared_answer_cache(), {"answerer": describe_agent(inner), "gold": sorted(gold)}
     )

@@ -40,7 +40,7 @@ from memgym.leaderboard.progress import ConversationLines
 from memgym.leaderboard.report import write_outputs
 from memgym.leaderboard.results import build_results, run_title, runtime
 from memgym.leaderboard.template_judging import SCORE, grade_with_template, judge_model
-from memgym.metrics.prompt_files import TemplateJudge
+from memgym.metrics.prompt_files import TemplateJudge, load_answer_prompt
 from memgym.metrics.protocols import evaluation_protocol
 from memgym.metrics.scoring import read_predictions, score_predictions
 
@@ -102,7 +102,10 @@ def prepare(
             evidence_turn_ids=frozenset(),
             policy_file=config.policy_file,
         )
-        answerer = make_answerer(config.answerer, {}, _placeholder(config))
+        template = None
+        if config.answer_prompt is not None:  # placeholders checked before anything runs
+            template = load_answer_prompt(config.answer_prompt)
+        answerer = make_answerer(config.answerer, {}, _placeholder(config), template)
     except (ValueError, TypeError) as exc:
         raise RunConfigError(str(exc)) from exc
     dataset = load_split(config, errata)

@@ -27,6 +27,9 @@ from memgym.io import sha256_file
 from memgym.metrics.judge import LongMemEvalJudge, Mem0Judge
 
 JUDGE_FIELDS = ("question", "gold_answer", "generated_answer")
+# An answer prompt: the memories block as memgym renders it (grouped per speaker, between
+# <memories> tags, text neutralised) and the question with its date.
+ANSWER_FIELDS = ("memories", "question")
 PARSE_RULES = ("label", "yes", "mem0-exact", "longmemeval-exact")
 _EXACT_RULES = {
     "mem0-exact": "the reply parsed as JSON; correct only when its label is exactly CORRECT "
@@ -95,6 +98,11 @@ def load_template(path: str | Path, fields: tuple[str, ...] = JUDGE_FIELDS) -> P
     if problems:
         raise DatasetError(problems)
     return PromptTemplate(str(source), sha256_file(source), text)
+
+
+def load_answer_prompt(path: str | Path) -> PromptTemplate:
+    """An answer prompt template (`{memories}`, `{question}`), checked as `load_template`."""
+    return load_template(path, ANSWER_FIELDS)
 
 
 class TemplateJudge:
