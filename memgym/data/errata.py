@@ -273,18 +273,7 @@ def apply_errata(dataset: Dataset, errata: Errata) -> Dataset:
         raise DatasetError(problems)
     if not by_question:
         held = ", ".join(c.id for c in dataset.conversations[:4]) or "none"
-        raise DatasetError(
-            [
-                Problem(
-                    errata.source,
-                    None,
-                    None,
-                    f"none of its {len(errata.entries)} entries names a question of "
-                    f"{dataset.source} split {dataset.split} (conversations {held}): errata "
-                    "ids follow the official locomo10.json order",
-                )
-            ]
-        )
+        raise no_match(errata, f"{dataset.source} split {dataset.split} (conversations {held})")
     changes: list[ErrataChange] = []
     conversations = []
     for conversation in dataset.conversations:
@@ -371,3 +360,18 @@ def errata_summary(applied: AppliedErrata) -> dict[str, Any]:
         "affected_by_category": dict(sorted(affected.items())),
         "entries_outside_dataset": applied.not_in_dataset,
     }
+
+
+def no_match(errata: Errata, questions_of: str) -> DatasetError:
+    """The error for errata none of whose entries names one of the questions scored."""
+    return DatasetError(
+        [
+            Problem(
+                errata.source,
+                None,
+                None,
+                f"none of its {len(errata.entries)} entries names a question of {questions_of} "
+                "(errata ids follow the official locomo10.json order)",
+            )
+        ]
+    )

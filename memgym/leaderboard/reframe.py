@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from memgym.data.categories import LOCOMO_CATEGORY_NAMES
-from memgym.data.errata import Errata, ErrataEntry, errata_content_hash
+from memgym.data.errata import Errata, ErrataEntry, errata_content_hash, no_match
 from memgym.data.problems import preview
 from memgym.data.schema import Question
 from memgym.errors import DatasetError, Problem
@@ -115,17 +115,7 @@ def apply_errata_to_run(run: Run, errata: Errata) -> Run:
     if problems:
         raise DatasetError(problems)
     if not matched:
-        raise DatasetError(
-            [
-                Problem(
-                    errata.source,
-                    None,
-                    None,
-                    f"none of its {len(errata.entries)} entries names a question of "
-                    f"{run.folder} (errata ids follow the official locomo10.json order)",
-                )
-            ]
-        )
+        raise no_match(errata, str(run.folder))
     new_rows: list[dict[str, Any]] = []
     affected: dict[str, int] = {}
     for row in rows:
