@@ -83,16 +83,21 @@ Act = Callable[[np.ndarray, MemoryManagerEnv], Any]  # an action for the wrapped
 
 
 def manager_policy(name: str, base: MemoryManagerEnv, seed: int = 0) -> Act:
-    """A named manager stepping the base env with its own decisions (and the bank's state)."""
-    evidence = {t for q in base.dataset.questions() for t in q.evidence_turn_ids}
-    manager = make_manager(
-        name, seed=seed, evidence_turn_ids=evidence, max_memory_words=base.config.max_memory_words
-    )
+    """A named manager stepping the base env with its own decisions (and the bank's state).
+    The ORACLE `evidence` gets the golds of the conversation it manages, and only those."""
+    words = base.config.max_memory_words
+    managers: dict[str, Any] = {}
 
     def act(_: np.ndarray, env: MemoryManagerEnv) -> Any:
-        fact, bank = env.current_fact, env.bank_state()
-        assert fact is not None and bank is not None and env.memory is not None
-        return env.memory.decide(manager, fact, env.visible_memories, bank.step, bank.n_facts)
+        fact, bank, memory = env.current_fact, env.bank_state(), env.memory
+        assert fact is not None and bank is not None and memory is not None
+        key = memory.conversation.id if name == "evidence" else ""
+        if key not in managers:
+            evidence = {t for q in memory.conversation.questions for t in q.evidence_turn_ids}
+            managers[key] = make_manager(
+                name, seed=seed, evidence_turn_ids=evidence, max_memory_words=words
+            )
+        return memory.decide(managers[key], fact, env.visible_memories, bank.step, bank.n_facts)
 
     act.base = True  # type: ignore[attr-defined]
     return act
