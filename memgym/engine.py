@@ -296,13 +296,19 @@ class ConversationMemory:
         return Outcome(decision.op, target)
 
     def run_manager(
-        self, facts: Sequence[Fact], manager: MemoryManager, progress: Progress | None = None
+        self,
+        facts: Sequence[Fact],
+        manager: MemoryManager,
+        progress: Progress | None = None,
+        n_facts: int | None = None,
     ) -> list[Outcome]:
-        """Let `manager` process every fact in order (what an env episode does step by step)."""
+        """Let `manager` process every fact in order (what an env episode does step by step);
+        `n_facts` is the length of the stream these facts open (default: just these), which
+        the manager sees as the bank's position."""
         outcomes = []
         for step, fact in enumerate(facts):
             visible = self.memories_for_fact(fact)
-            decision = self.decide(manager, fact, visible, step, len(facts))
+            decision = self.decide(manager, fact, visible, step, n_facts or len(facts))
             outcomes.append(self.apply(decision, fact, visible, step))
             if progress is not None:
                 progress(1)

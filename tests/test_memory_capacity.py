@@ -110,7 +110,14 @@ def test_the_observation_shows_room_bank_size_position_and_memory_sizes() -> Non
     env = _env(0.25)
     check_env(env, skip_render_check=True)
     observation, _ = env.reset(seed=0, options={"conversation_id": "sample-1"})
-    assert set(observation["bank"]) == {"memories", "tokens", "capacity", "free"}
+    assert set(observation["bank"]) == {
+        "memories",
+        "tokens",
+        "capacity",
+        "free",
+        "position",
+        "facts",
+    }
     assert observation["bank"]["free"] == observation["bank"]["capacity"] > 0
     for _ in range(3):
         observation, *_ = env.step({"op": 0, "target": 0, "text": observation["fact"]})

@@ -68,7 +68,10 @@ class EpisodeBanks:
         if episode.prefix:
             snapshot = self._snapshots.get(index)
             if snapshot is None:
-                memory.run_manager(episode.prefix, self.reference_manager)
+                # A segment's reference manager paces itself over the whole conversation.
+                memory.run_manager(
+                    episode.prefix, self.reference_manager, n_facts=episode.stream_length or None
+                )
                 self._snapshots[index] = memory.bank.snapshot()
             else:
                 memory.bank.restore(snapshot)

@@ -1,4 +1,5 @@
-"""What an episode walks: a whole conversation, or one of Memory-R1's training tuples.
+"""What an episode walks: a whole conversation, one of Memory-R1's training tuples, or a
+segment of K consecutive facts.
 
 Training tuples are built per question, as Memory-R1 describes them. For each question, t is
 the turn at which its evidence is complete (its last evidence turn). Questions completing at
@@ -8,6 +9,13 @@ that precedes t; the policy then handles the facts of turn t, and the reward is 
 the tuple's questions. A turn without a published fact (LoCoMo's observations skip some) is
 its own fact, so every tuple has at least one decision and every evidence turn reaches the
 bank. Questions without usable evidence are listed as skipped, with the reason.
+
+Segments (for policies that cannot hold a whole conversation, e.g. an LLM): the conversation's
+facts cut into runs of `length`; a segment's bank is built by a reference manager from every
+fact before it (under the same capacity), the policy handles the segment's facts, and the
+questions whose evidence has arrived by the segment's last fact score it (those completed
+earlier count from its first step: an eviction can still lose them). Segments before the first
+completed question score nothing and are left out.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from memgym.facts import FactSource, evidence_step, fact_stream, turn_fact
 
 # Memory-R1's Algorithm 1 builds the bank from the 50 preceding turns; its text says 24.
 DEFAULT_WINDOW = 50
+# Facts per segment: what a small LLM's rollout holds.
+DEFAULT_SEGMENT = 16
 
 
 @dataclass(frozen=True)
@@ -35,7 +45,14 @@ class Episode:
     questions: tuple[Question, ...]
     arrival: tuple[int, ...]  # per question: index of the fact after which it counts
     prefix: tuple[Fact, ...] = ()
-    window_turn: str | None = None
+    window_turn: str | None = None  # the turn a tuple or segment is anchored at
+    offset: int = 0  # index of the first fact in the conversation's fact stream
+    stream_length: int = 0  # facts in the whole stream (0: this episode's own)
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(index of the first fact, facts in the conversation): where the episode sits."""
+        return self.offset, self.stream_length or len(self.facts)
 
 
 @dataclass(frozen=True)
@@ -91,17 +108,23 @@ def plan_episodes(
     fact_source: FactSource,
     kind: str = "conversation",
     window: int = DEFAULT_WINDOW,
+    segment_length: int = DEFAULT_SEGMENT,
 ) -> EpisodePlan:
-    """The episodes of `kind` ("conversation" or "window") over these conversations."""
+    """The episodes of `kind` ("conversation", "window" or "segment") over these
+    conversations."""
     if window < 0:
         raise ValueError("window must be >= 0")
+    if segment_length < 1:
+        raise ValueError("segment_length must be >= 1")
     facts = {c.id: tuple(fact_stream(c, fact_source)) for c in conversations}
     if kind == "window":
         plan = window_tuples(conversations, facts, window)
     elif kind == "conversation":
         plan = conversation_episodes(conversations, facts)
+    elif kind == "segment":
+        plan = segments(conversations, facts, segment_length)
     else:
-        raise ValueError(f"unknown episode kind {kind!r}; expected conversation or window")
+        raise ValueError(f"unknown episode kind {kind!r}; expected conversation, window or segment")
     return replace(plan, streams=facts)
 
 
@@ -119,6 +142,39 @@ def conversation_episodes(
             for q in conversation.questions
         )
         episodes.append(Episode(conversation, stream, conversation.questions, arrival))
+    return EpisodePlan(tuple(episodes))
+
+
+def segments(
+    conversations: Sequence[Conversation], facts: dict[str, tuple[Fact, ...]], length: int
+) -> EpisodePlan:
+    """Runs of `length` consecutive facts (see the module docstring), in conversation order."""
+    episodes = []
+    for conversation in conversations:
+        stream = facts[conversation.id]
+        steps = [evidence_step(list(stream), q.evidence_turn_ids) for q in conversation.questions]
+        for start in range(0, len(stream), length):
+            chunk = stream[start : start + length]
+            end = start + len(chunk) - 1
+            scored = [
+                (q, max(step - start, 0))
+                for q, step in zip(conversation.questions, steps, strict=True)
+                if step is not None and step <= end
+            ]
+            if not scored:
+                continue
+            episodes.append(
+                Episode(
+                    conversation,
+                    chunk,
+                    tuple(q for q, _ in scored),
+                    tuple(a for _, a in scored),
+                    prefix=stream[:start],
+                    window_turn=fact_turn(conversation, chunk[0]),
+                    offset=start,
+                    stream_length=len(stream),
+                )
+            )
     return EpisodePlan(tuple(episodes))
 
 

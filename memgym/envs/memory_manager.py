@@ -19,11 +19,11 @@ from memgym.data.schema import Dataset, Fact, Question
 from memgym.engine import ConversationMemory
 from memgym.envs.banks import EpisodeBanks
 from memgym.envs.common import InvalidActionError, iso, resolve_dataset, slots_observation
-from memgym.envs.episodes import DEFAULT_WINDOW, Episode, plan_episodes
+from memgym.envs.episodes import DEFAULT_SEGMENT, DEFAULT_WINDOW, Episode, plan_episodes
 from memgym.envs.reader import make_reward_reader
 from memgym.envs.render import render_manager_state
 from memgym.envs.rewards import QuestionScorer, RewardTracker, Schedule
-from memgym.envs.spaces import manager_spaces
+from memgym.envs.spaces import BANK_KEYS, manager_spaces
 from memgym.envs.state import STATE_VERSION, Continuable, Progress, jsonable_rng, read_state
 from memgym.facts import FactSource, default_fact_source, fact_source_name
 from memgym.memory.bank import MemoryBank
@@ -31,7 +31,7 @@ from memgym.memory.capacity import capacity_key
 from memgym.memory.persistence import bank_to_dict
 from memgym.retrieval.base import Retriever
 
-EpisodeKind = Literal["conversation", "window"]
+EpisodeKind = Literal["conversation", "window", "segment"]
 
 
 class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
@@ -47,7 +47,10 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
     (`memgym.envs.episodes`): a reference manager stores the facts of the `window` turns before
     a turn t and of every earlier evidence turn, the policy handles the facts of t, and the
     questions completing at t score it. Memory-R1's Algorithm 1 says 50 turns (the default),
-    its text 24.
+    its text 24. With `episode="segment"` an episode is `segment_length` consecutive facts of a
+    conversation, starting from the bank `window_manager` (default `salience`) built from every
+    earlier fact under the same `memory_capacity`; the questions whose evidence has arrived by
+    its last fact score it (for policies whose rollouts cannot hold a whole conversation).
 
     ## Action Space
 
@@ -77,7 +80,8 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
     `observation_k` slots with `texts`, `speakers`, `times` (empty strings when unused) and a
     `mask` (`MultiBinary`). Slot i of the observation is the target id i of the action. With a
     `memory_capacity`, `memories` also has `tokens` (each shown memory's size) and `bank` holds
-    the state of the new fact's bank: `memories`, `tokens` used, `capacity` and `free` tokens.
+    the state of the new fact's bank: `memories`, `tokens` used, `capacity` and `free` tokens,
+    and the fact's `position` among the conversation's `facts` (for segments, not the episode's).
     Text spaces accept any characters: vector envs need `AsyncVectorEnv(...,
     shared_memory=False)`.
 
@@ -108,7 +112,9 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
     - `dataset`: "sample" (bundled offline data), "locomo", "longmemeval", "msc" or a loaded
       `Dataset`; `data`: file or folder; `split`: train (default), val, test or all.
     - `fact_source`: "dataset", "turns" or a FactExtractor (default per dataset).
-    - `episode`: "conversation" or "window"; `window` (50); `window_manager` ("heuristic").
+    - `episode`: "conversation", "window" or "segment"; `window` (50); `segment_length` (16);
+      `window_manager`, the reference manager of tuples and segments ("heuristic" for tuples,
+      "salience" for segments).
     - `retriever` ("hybrid", "bm25", "dense", or a factory returning a Retriever), `embedder`,
       `dense_index`, `observation_k` (10), `answer_k` (None: as many as fit the budget; 30 per
       speaker is Memory-R1's cap), `namespace_by`, `max_text_chars` (2000),
@@ -131,7 +137,8 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
     ## Version History
 
     - v0: per-question tuples, one action path, token-budgeted reader, counterfactual credit;
-      `memory_capacity` (the `bank` observation and slot sizes appear only with it).
+      `memory_capacity` (the `bank` observation and slot sizes appear only with it);
+      `episode="segment"`.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}  # noqa: RUF012 (Gymnasium declares it so)
@@ -145,7 +152,8 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
         fact_source: FactSource | None = None,
         episode: EpisodeKind = "conversation",
         window: int = DEFAULT_WINDOW,
-        window_manager: str | MemoryManager = "heuristic",
+        segment_length: int = DEFAULT_SEGMENT,
+        window_manager: str | MemoryManager | None = None,
         retriever: str | Callable[[], Retriever] = "hybrid",
         embedder: str = "minilm",
         dense_index: Literal["exact", "hnsw"] = "exact",
@@ -188,7 +196,9 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
         )
         self.episode_kind: EpisodeKind = episode
         self.window = window
-        self.window_manager = make_manager(window_manager, max_memory_words=max_memory_words)
+        self.segment_length = segment_length
+        reference = window_manager or ("salience" if episode == "segment" else "heuristic")
+        self.window_manager = make_manager(reference, max_memory_words=max_memory_words)
         self.reader = make_reward_reader(self.dataset, answerer, reader, reward_cache_dir)
         self.scorer = QuestionScorer(self.reader.answerer, self.reader.metric(metric))
         self.metric_name = self.reader.metric_name(metric)
@@ -198,7 +208,9 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
         self.strict = strict
         self.cache_stats_in_info = cache_stats_in_info
         self.render_mode = render_mode
-        self.plan = plan_episodes(self.dataset.conversations, self.fact_source, episode, window)
+        self.plan = plan_episodes(
+            self.dataset.conversations, self.fact_source, episode, window, segment_length
+        )
         if not self.plan.episodes:
             raise ValueError(f"no {episode} episodes in {self.dataset.name} {self.dataset.split!r}")
         self.observation_space, self.action_space = manager_spaces(
@@ -223,6 +235,14 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
             **(
                 {"window": self.window, "window_manager": describe_agent(self.window_manager)}
                 if self.episode_kind == "window"
+                else {}
+            ),
+            **(
+                {
+                    "segment_length": self.segment_length,
+                    "reference_manager": describe_agent(self.window_manager),
+                }
+                if self.episode_kind == "segment"
                 else {}
             ),
             "episodes": self.plan.describe(),
@@ -313,20 +333,22 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
         fact = self.current_fact
         if fact is None or self._memory is None or self._episode is None:
             return None
-        return self._memory.bank_state(fact, self._progress.cursor, len(self._episode.facts))
+        offset, total = self._episode.position
+        return self._memory.bank_state(fact, offset + self._progress.cursor, total)
 
     def _bank_observation(self) -> dict[str, np.ndarray]:
         state = self.bank_state()
-        values = (0, 0, 0, 0)  # after the last step there is no fact, and no bank to show
+        values = (0, 0, 0, 0, 0, 0)  # after the last step there is no fact, and no bank to show
         if state is not None:
             values = (
                 state.memories,
                 state.tokens_used,
                 state.capacity or 0,
                 state.tokens_free or 0,
+                state.step,
+                state.n_facts,
             )
-        keys = ("memories", "tokens", "capacity", "free")
-        return {k: np.array(v, dtype=np.int64) for k, v in zip(keys, values, strict=True)}
+        return {k: np.array(v, dtype=np.int64) for k, v in zip(BANK_KEYS, values, strict=True)}
 
     def step(self, action: Any) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
         episode, memory = self._episode, self._memory

@@ -62,13 +62,14 @@ def memory_slots_space(k: int, max_chars: int, sizes: bool = False) -> spaces.Di
 MAX_FACT_CHARS = 100_000
 
 
+BANK_KEYS = ("memories", "tokens", "capacity", "free", "position", "facts")
+
+
 def bank_space() -> spaces.Dict:
-    """The state of the new fact's bank under a capacity: memories, tokens used, capacity and
-    tokens free."""
+    """The state of the new fact's bank under a capacity: memories, tokens used, capacity,
+    tokens free, and the fact's position among the conversation's facts."""
     counter = spaces.Box(0, _COUNT_MAX, shape=(), dtype=np.int64)
-    return spaces.Dict(
-        {"memories": counter, "tokens": counter, "capacity": counter, "free": counter}
-    )
+    return spaces.Dict({key: counter for key in BANK_KEYS})
 
 
 def manager_spaces(

@@ -51,12 +51,11 @@ def bank_of(observation: dict[str, Any]) -> BankState | None:
     bank = observation.get("bank")
     if bank is None:
         return None
-    step = int(observation["step"])
     return BankState(
         namespace=observation["speaker"],
         memories=int(bank["memories"]),
         tokens_used=int(bank["tokens"]),
         capacity=int(bank["capacity"]),
-        step=step,
-        n_facts=step + int(observation["remaining"]),
+        step=int(bank["position"]),
+        n_facts=int(bank["facts"]),
     )
