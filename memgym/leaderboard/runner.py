@@ -240,8 +240,10 @@ def _client_descriptions(config: EvalConfig) -> dict[str, Any]:
 
 
 def _work(conversation: Conversation, config: EvalConfig) -> int:
-    """Progress units of a conversation: its facts, then its questions."""
-    facts = len(conversation.facts) or sum(len(s.turns) for s in conversation.sessions)
+    """Progress units of a conversation: its facts (published ones, or its turns when those
+    are the facts), then its questions."""
+    turns = sum(len(s.turns) for s in conversation.sessions)
+    facts = turns if config.fact_source == "turns" else len(conversation.facts) or turns
     return facts + config.inject + len(conversation.questions)
 
 
