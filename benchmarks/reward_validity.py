@@ -45,6 +45,7 @@ from memgym.config import MemoryConfig
 from memgym.data import load_dataset
 from memgym.engine import ConversationMemory, embedding_cache_for
 from memgym.facts import default_fact_source, fact_stream
+from memgym.memory.capacity import parse_capacity
 from memgym.metrics.lexical import exact_match, mem0_f1
 
 MANAGERS = ("noop", "add_all", "heuristic", "random", "concat")
@@ -101,7 +102,7 @@ def main() -> None:
     parser.add_argument("--fact-source", choices=["dataset", "turns"], default=None)
     parser.add_argument(
         "--memory-capacity",
-        type=lambda v: int(v) if v.isdigit() else float(v),
+        type=parse_capacity,
         default=None,
         help="tokens per bank, or a share of each speaker's fact tokens",
     )

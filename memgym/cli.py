@@ -51,7 +51,7 @@ from memgym.leaderboard.html import ReportError
 from memgym.leaderboard.outdir import refuse_run_file
 from memgym.leaderboard.report import METRIC_LABELS
 from memgym.leaderboard.results import errata_section, subset_of
-from memgym.memory.capacity import check_capacity
+from memgym.memory.capacity import parse_capacity
 from memgym.metrics.judge import Judge
 from memgym.metrics.prompt_files import PARSE_RULES, TemplateJudge, load_template
 from memgym.metrics.protocols import PROTOCOLS, evaluation_protocol, judges_for
@@ -438,10 +438,7 @@ def eval_config(args: argparse.Namespace) -> EvalConfig:
 def _capacity(text: str) -> int | float:
     """`--memory-capacity`: whole tokens, or a share in (0, 1)."""
     try:
-        value: int | float = (
-            int(text) if text.strip().isascii() and text.strip().isdigit() else float(text)
-        )
-        return check_capacity(value)  # type: ignore[return-value]
+        return parse_capacity(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -262,3 +262,13 @@ def test_the_text_and_feature_variants_carry_the_capacity() -> None:
     fact, bank = base.current_fact, base.bank_state()
     assert fact is not None and bank is not None
     np.testing.assert_array_equal(vector, capacity_features(fact, base.visible_memories, bank, 10))
+
+
+def test_a_written_capacity_is_whole_tokens_or_a_share() -> None:
+    from memgym.memory.capacity import parse_capacity
+
+    assert parse_capacity("300") == 300 and isinstance(parse_capacity(" 300 "), int)
+    assert parse_capacity("0.25") == 0.25
+    for bad in ("²", "1.5", "0", "-3", "nan", "abc", "9" * 5000 + ".5"):
+        with pytest.raises(ValueError):
+            parse_capacity(bad)

@@ -35,6 +35,18 @@ def check_capacity(capacity: object) -> CapacitySpec:
     return float(capacity)
 
 
+def parse_capacity(text: str) -> int | float:
+    """A capacity written on a command line: whole ASCII digits are tokens, anything else a
+    share; ValueError (saying what is valid) when it is neither."""
+    stripped = text.strip()
+    value: int | float = (
+        int(stripped) if stripped.isascii() and stripped.isdigit() else float(stripped)
+    )
+    checked = check_capacity(value)
+    assert checked is not None  # a number is never None
+    return checked
+
+
 @dataclass(frozen=True)
 class BankCapacity:
     """The token capacity of every namespace's bank in one conversation."""
