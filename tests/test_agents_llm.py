@@ -187,7 +187,7 @@ def test_prompts_delimit_memories_group_by_speaker_and_hint_dates() -> None:
     manager_user = manager_messages(fact, _memories())[1]["content"]
     assert manager_user.startswith("<memories>\n[0]")
     assert '<new_fact speaker="Andrew" date="unknown date">' in manager_user
-    assert set(prompt_hashes()) == {"version", "manager", "answer", "extractor"}
+    assert set(prompt_hashes()) == {"version", "manager", "manager_compact", "answer", "extractor"}
 
 
 def test_data_inside_prompts_cannot_close_or_open_tags() -> None:

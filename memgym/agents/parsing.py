@@ -143,3 +143,18 @@ def parse_answer_output(text: str) -> Answer:
         )
     )
     return Answer(answer, selected=selected, raw=text)
+
+
+def reply_text(decision: ManagerDecision, style: str = "json") -> str:
+    """The reply that parses back to `decision`: Mem0-style JSON, or the compact line
+    (`ADD`, `NONE`, `UPDATE 2`, `DELETE 2`; memory text left out, as the compact style stores
+    the fact as written)."""
+    if style == "compact":
+        slot = (
+            "" if decision.op in (Op.ADD, Op.NOOP) or decision.target is None else decision.target
+        )
+        return f"{'NONE' if decision.op == Op.NOOP else decision.op.name} {slot}".strip()
+    event = "NONE" if decision.op == Op.NOOP else decision.op.name
+    item: dict[str, object] = {"id": "new" if decision.op == Op.ADD else str(decision.target)}
+    item.update({"text": decision.text or "", "event": event})
+    return json.dumps({"memory": [item]}, ensure_ascii=False)

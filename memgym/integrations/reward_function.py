@@ -1,9 +1,12 @@
 """For "dataset + reward function" trainers (verl, OpenRLHF, TRL without environments).
 
 Each row is one decision: the chat prompt for a fact and the serialised env state just before
-it. The reward function restores that state, applies the completion, lets a reference manager
-finish the episode, and returns the episode's score. All completions of a GRPO group share
-their row's state, so they are scored from the identical starting point.
+it, and the reference manager's reply there (`reference`, an SFT target). The reward function
+restores that state, applies the completion, lets the reference manager finish the episode, and
+returns the episode's score. All completions of a GRPO group share their row's state, so they
+are scored from the identical starting point. `prompt_style` picks the text env's prompt and
+reply format ("json" or "compact", see memgym.agents.prompts); training and evaluation must use
+the same one.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from memgym.agents.base import ManagerDecision, MemoryManager
+from memgym.actions import as_written, decode_action
+from memgym.agents.base import ManagerDecision, MemoryManager, decide_in_bank
+from memgym.agents.parsing import reply_text
+from memgym.agents.prompts import PromptStyle
 from memgym.agents.registry import make_manager
 from memgym.envs.memory_manager import MemoryManagerEnv
 from memgym.wrappers.chat_observation import ChatObservation
@@ -20,28 +26,43 @@ from memgym.wrappers.chat_observation import ChatObservation
 DEFAULT_ENV_KWARGS: dict[str, Any] = {"episode": "window", "reward_schedule": "episode"}
 
 
-def state_rows(rollout_manager: str = "heuristic", **env_kwargs: Any) -> list[dict[str, Any]]:
-    """Walk every episode with `rollout_manager`; one row per fact: `prompt` (chat messages)
-    and `state` (JSON of the env state before the fact)."""
+def state_rows(
+    rollout_manager: str = "heuristic",
+    prompt_style: PromptStyle = "json",
+    episodes: Sequence[int] | None = None,
+    **env_kwargs: Any,
+) -> list[dict[str, Any]]:
+    """Walk `episodes` (default: every one) with `rollout_manager`; one row per fact: `prompt`
+    (chat messages), `state` (JSON of the env state before the fact) and `reference` (the
+    manager's decision as a reply in `prompt_style`)."""
     kwargs = {**DEFAULT_ENV_KWARGS, **env_kwargs}
     env = MemoryManagerEnv(**kwargs)
-    chat = ChatObservation(env)
-    manager = make_manager(rollout_manager)
+    chat = ChatObservation(env, prompt_style)
+    manager = make_manager(rollout_manager, max_memory_words=env.config.max_memory_words)
     rows = []
-    for index in range(env.episodes):
+    for index in range(env.episodes) if episodes is None else episodes:
         observation, _ = env.reset(seed=index, options={"episode_index": index})
         done = False
         while not done:
             state: dict[str, Any] = env.get_state()
-            rows.append({"prompt": chat.messages(observation), "state": json.dumps(state)})
-            observation, _, done, _, _ = env.step(_decide(env, manager))
+            decision = _decide(env, manager)
+            rows.append(
+                {
+                    "prompt": chat.messages(observation),
+                    "state": json.dumps(state),
+                    "reference": reply_text(decision, prompt_style),
+                }
+            )
+            observation, _, done, _, _ = env.step(decision)
     return rows
 
 
 def _decide(env: MemoryManagerEnv, manager: MemoryManager) -> ManagerDecision:
-    fact = env.current_fact
+    fact, bank = env.current_fact, env.bank_state()
     assert fact is not None
-    return manager.decide(fact, env.visible_memories)
+    if bank is None:
+        return manager.decide(fact, env.visible_memories)
+    return decide_in_bank(manager, fact, env.visible_memories, bank)
 
 
 def _completion_text(completion: Any) -> str:
@@ -56,29 +77,43 @@ def _completion_text(completion: Any) -> str:
 class MemoryReward:
     """`reward(completions, state=[...]) -> scores`: the downstream score of each completion.
 
-    The completion is the env's action (`memgym.actions`): one that cannot be read or applied
-    changes nothing and adds the env's `invalid_action_penalty`, as in the env itself.
+    The completion is the env's action (`memgym.actions`), read in `prompt_style`: one that
+    cannot be read or applied changes nothing and adds the env's `invalid_action_penalty`, as
+    in the env itself. `outcomes` lists, per scored completion, its operation, whether it was
+    valid, and its score (for training curves).
     """
 
     __name__ = "memgym_memory_reward"
 
-    def __init__(self, rollout_manager: str = "heuristic", **env_kwargs: Any) -> None:
+    def __init__(
+        self,
+        rollout_manager: str = "heuristic",
+        prompt_style: PromptStyle = "json",
+        **env_kwargs: Any,
+    ) -> None:
         self.env = MemoryManagerEnv(**{**DEFAULT_ENV_KWARGS, **env_kwargs})
         self.manager = make_manager(
             rollout_manager, max_memory_words=self.env.config.max_memory_words
         )
+        self.prompt_style = prompt_style
+        self.outcomes: list[tuple[str, bool, float]] = []
 
     def evaluate(self, completion: str, state: str | dict[str, Any]) -> tuple[float, str | None]:
         """Restore `state`, apply `completion`, finish the episode with the reference manager;
         the score, and why the completion was an invalid action (None if it was valid)."""
         env = self.env
         env.set_state(json.loads(state) if isinstance(state, str) else state)
-        _, _, done, _, info = env.step(completion)
+        decision = decode_action(completion)
+        if self.prompt_style == "compact":
+            decision = as_written(decision, env.current_fact)
+        _, _, done, _, info = env.step(decision)
         penalty = float(info["reward_components"]["penalty"])
         invalid = info["invalid_action"]
         while not done:
             _, _, done, _, info = env.step(_decide(env, self.manager))
-        return float(info["episode_score"]) + penalty, invalid
+        score = float(info["episode_score"]) + penalty
+        self.outcomes.append((decision.op.name, invalid is None, score))
+        return score, invalid
 
     def score(self, completion: str, state: str | dict[str, Any]) -> float:
         """The downstream score of `completion` from `state` (see `evaluate`)."""

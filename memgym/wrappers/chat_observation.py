@@ -7,7 +7,7 @@ from typing import Any
 import gymnasium as gym
 from gymnasium import spaces
 
-from memgym.agents.prompts import answer_messages, manager_messages
+from memgym.agents.prompts import PROMPT_STYLES, PromptStyle, answer_messages, manager_messages
 from memgym.envs.spaces import UnicodeText
 from memgym.wrappers.observation_views import bank_of, fact_of, memories_of, question_of
 
@@ -23,13 +23,17 @@ class ChatObservation(gym.ObservationWrapper[dict[str, Any], Any, dict[str, Any]
     """Replace the observation by `{"messages": (system, user), "prompt": str}` with the
     Memory-R1 instructions; memory text is delimited as data (see memgym.agents.prompts).
 
-    Works on MemoryManagerEnv (operation prompt) and AnswerAgentEnv (answer prompt). The
+    Works on MemoryManagerEnv (operation prompt, in `style` "json" or "compact"; see
+    memgym.agents.prompts) and AnswerAgentEnv (answer prompt). The
     LoCoMo temporal hint needs the question category, which the answer observation does not
     carry: it is taken from `info` at reset.
     """
 
-    def __init__(self, env: gym.Env[Any, Any]) -> None:
+    def __init__(self, env: gym.Env[Any, Any], style: PromptStyle = "json") -> None:
         super().__init__(env)
+        if style not in PROMPT_STYLES:
+            raise ValueError(f"unknown prompt style {style!r}; expected one of {PROMPT_STYLES}")
+        self.style = style
         base = env.observation_space
         if not isinstance(base, spaces.Dict) or not (
             {"fact"} <= set(base) or {"question"} <= set(base)
@@ -56,7 +60,7 @@ class ChatObservation(gym.ObservationWrapper[dict[str, Any], Any, dict[str, Any]
         """The chat messages for a raw observation of the wrapped env."""
         if self.kind == "manager":
             return manager_messages(
-                fact_of(observation), memories_of(observation), bank_of(observation)
+                fact_of(observation), memories_of(observation), bank_of(observation), self.style
             )
         return answer_messages(question_of(observation, self._category), memories_of(observation))
 

@@ -6,8 +6,9 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 
-from memgym.actions import decode_action
+from memgym.actions import as_written, decode_action
 from memgym.agents.base import ManagerDecision
+from memgym.agents.prompts import PROMPT_STYLES, PromptStyle
 from memgym.envs.spaces import UnicodeText
 from memgym.memory.operations import Op
 from memgym.wrappers.features import memory_manager_env
@@ -16,19 +17,29 @@ from memgym.wrappers.features import memory_manager_env
 class TextAction(gym.Wrapper[Any, str, Any, Any]):
     """Accept a completion (Mem0-style JSON or `UPDATE 2: text`) as the action.
 
+    With `style="compact"` (the compact prompt's replies), an ADD or UPDATE without text
+    stores the new fact as written (`memgym.actions.as_written`).
+
     The parse result goes to `info["parse"]`. A completion that cannot be read is an invalid
     action of the env (nothing applied, the env's `invalid_action_penalty`, the reason in
     `info["invalid_action"]`), exactly as the same string given to the env directly.
     """
 
-    def __init__(self, env: gym.Env[Any, Any], max_chars: int = 100_000) -> None:
+    def __init__(
+        self, env: gym.Env[Any, Any], max_chars: int = 100_000, style: PromptStyle = "json"
+    ) -> None:
         super().__init__(env)
+        if style not in PROMPT_STYLES:
+            raise ValueError(f"unknown prompt style {style!r}; expected one of {PROMPT_STYLES}")
+        self.style = style
         self.manager_env = memory_manager_env(env)
         self.action_space = UnicodeText(max_chars)
 
     def step(self, action: str) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         if isinstance(action, str):
             decision = decode_action(action)
+            if self.style == "compact":
+                decision = as_written(decision, self.manager_env.current_fact)
         else:
             kind = type(action).__name__
             decision = ManagerDecision(Op.NOOP, error=f"completion must be a str, got {kind}")

