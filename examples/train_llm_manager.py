@@ -17,6 +17,7 @@ format (`MemoryManagerEnv-text-v0`, `prompt_style="compact"`).
     python examples/train_llm_manager.py eval --data conv30.json --init runs/llm/grpo-s0/model \\
         --out runs/llm/eval-grpo-s0
     python examples/train_llm_manager.py smoke       # CI: 2 GRPO steps of the real model
+    python examples/train_llm_manager.py table --out runs/llm   # the eval-* runs as a table
 
 Training stops at `--steps` or `--minutes`, whichever comes first, checkpoints every
 `--save-every` steps and resumes from the last checkpoint in `--out` when rerun. Each stage
@@ -42,7 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("stage", choices=("sft", "grpo", "eval", "smoke"))
+    parser.add_argument("stage", choices=("sft", "grpo", "eval", "smoke", "table"))
     parser.add_argument("--init", default="smollm2", help="smollm2, or a saved model folder")
     parser.add_argument("--data", default=None, help="LoCoMo JSON (default: bundled sample)")
     parser.add_argument("--split", default="all")
@@ -395,9 +396,35 @@ def smoke(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     return {**summary, "stage": "smoke", "max_weight_change": changed}
 
 
+def table(out: Path) -> dict[str, Any]:
+    """Every `eval-*` run under `out` (and the baselines of the first that has them) as one
+    markdown table: score and valid-operation rate on the same segments."""
+    rows: dict[str, dict[str, Any]] = {}
+    for summary_path in sorted(out.glob("eval-*/summary.json")):
+        summary = json.loads(summary_path.read_text())
+        results = summary["results"]
+        rows[summary_path.parent.name.removeprefix("eval-")] = results["model"]
+        for name, result in results.items():
+            if name != "model":
+                rows.setdefault(name + (" (ORACLE)" if result.get("oracle") else ""), result)
+    lines = [
+        "| manager | score | valid operations | ADD / UPDATE / DELETE / NOOP |",
+        "|---|---|---|---|",
+    ]
+    for name, result in rows.items():
+        valid = f"{result['valid_rate']:.1%}" if "valid_rate" in result else "-"
+        ops = result.get("ops")
+        mix = " / ".join(f"{ops[op]:.0%}" for op in OPS) if ops else ""
+        lines.append(f"| {name} | {result['score']:.3f} | {valid} | {mix} |")
+    print("\n".join(lines), flush=True)
+    return {"stage": "table", "rows": rows}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     out = Path(args.out)
+    if args.stage == "table":
+        return table(out)
     out.mkdir(parents=True, exist_ok=True)
     if args.stage == "eval":
         summary = evaluate(args, out)
