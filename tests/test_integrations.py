@@ -68,7 +68,7 @@ def test_trl_tool_errors_are_returned_as_text() -> None:
 
 def test_grpo_group_of_four_completions_is_scored_from_one_restored_state() -> None:
     rows = state_rows(**ENV)
-    assert rows and set(rows[0]) == {"prompt", "state"}
+    assert rows and set(rows[0]) == {"prompt", "state", "reference"}
     json.loads(rows[0]["state"])
     reward = MemoryReward(**ENV)
     row = next(r for r in rows if "Buddy" in r["prompt"][1]["content"].split("<new_fact")[1])
