@@ -302,7 +302,7 @@ def evaluate(args: argparse.Namespace, out: Path) -> dict[str, Any]:
 
     import memgym  # noqa: F401  (registers the envs)
     from memgym.agents.registry import make_manager
-    from memgym.integrations.reward_function import _decide
+    from memgym.integrations.reward_function import manager_decision
     from memgym.integrations.small_model import describe_start, load_model
     from memgym.wrappers.features import memory_manager_env
 
@@ -358,7 +358,7 @@ def evaluate(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             base.reset(seed=index, options={"episode_index": index})
             done = False
             while not done:
-                _, _, done, _, info = base.step(_decide(base, manager))
+                _, _, done, _, info = base.step(manager_decision(base, manager))
             per.append(float(info["episode_score"]))
         results[name] = {"score": sum(per) / len(per), "segment_scores": per}
         if name in ("evidence",):

@@ -45,7 +45,7 @@ def state_rows(
         done = False
         while not done:
             state: dict[str, Any] = env.get_state()
-            decision = _decide(env, manager)
+            decision = manager_decision(env, manager)
             rows.append(
                 {
                     "prompt": chat.messages(observation),
@@ -57,7 +57,9 @@ def state_rows(
     return rows
 
 
-def _decide(env: MemoryManagerEnv, manager: MemoryManager) -> ManagerDecision:
+def manager_decision(env: MemoryManagerEnv, manager: MemoryManager) -> ManagerDecision:
+    """`manager`'s decision on the env's current fact, with the bank's state when the env has
+    a capacity."""
     fact, bank = env.current_fact, env.bank_state()
     assert fact is not None
     if bank is None:
@@ -110,7 +112,7 @@ class MemoryReward:
         penalty = float(info["reward_components"]["penalty"])
         invalid = info["invalid_action"]
         while not done:
-            _, _, done, _, info = env.step(_decide(env, self.manager))
+            _, _, done, _, info = env.step(manager_decision(env, self.manager))
         score = float(info["episode_score"]) + penalty
         self.outcomes.append((decision.op.name, invalid is None, score))
         return score, invalid
