@@ -166,3 +166,51 @@ def test_smoke_sft_then_grpo_of_the_real_model_changes_weights_and_logs_the_envs
     assert curves[0].split(",")[0] == "stage" and len(curves) == 1 + summary["global_step"]
     assert (tmp_path / "grpo" / "curves.png").stat().st_size > 0
     assert summary["settings"]["init"].endswith("sft/model")
+
+
+class _Replies:
+    """A ChatClient that gives the same reply to every prompt and keeps the prompts."""
+
+    model = "replies"
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.prompts: list[list[dict[str, str]]] = []
+
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        self.prompts.append(messages)
+        return self.reply
+
+    def complete_batch(self, batch: Any, usable: object = None) -> list[str | Any]:
+        return [self.complete(m) for m in batch]
+
+
+@pytest.mark.parametrize("reply", ["ADD", "NONE", "UPDATE 0", "DELETE 0", "maybe later"])
+def test_the_llm_compact_manager_sees_and_decides_exactly_as_the_compact_text_env(
+    reply: str,
+) -> None:
+    from memgym.agents.registry import make_manager
+
+    env = _text_env("compact")
+    observation, _ = env.reset(seed=0, options={"episode_index": 1})
+    base = env.unwrapped
+    client = _Replies(reply)
+    manager = make_manager("llm-compact", client)
+    assert manager.describe()["prompt_style"] == "compact"
+    bank = base.bank_state()
+    decision = manager.decide_with_bank(base.current_fact, base.visible_memories, bank)
+    assert client.prompts[0] == list(observation["messages"])  # the prompt the model trained on
+    _, _, _, _, info = env.step(reply)
+    parsed = info["parse"]
+    assert (decision.op.name, decision.target, decision.text) == (
+        parsed["op"],
+        parsed["target"],
+        parsed["text"],
+    )
+
+
+def test_the_llm_compact_manager_needs_a_model() -> None:
+    from memgym.agents.registry import make_manager
+
+    with pytest.raises(ValueError, match="llm-compact manager needs a model"):
+        make_manager("llm-compact")

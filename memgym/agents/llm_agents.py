@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from memgym.actions import as_written
 from memgym.agents.base import Answer, AskedQuestion, BankState, ManagerDecision, RetrievedMemory
 from memgym.agents.llm_client import ChatClient, LLMError
 from memgym.agents.parsing import json_objects, parse_answer_output, parse_manager_output
 from memgym.agents.prompts import (
+    PromptStyle,
     answer_messages,
     extractor_messages,
     manager_messages,
@@ -31,15 +33,22 @@ def _describe(client: ChatClient) -> dict[str, Any]:
 
 
 class LLMManager:
-    """Asks the model for a Mem0-style operation on each fact."""
+    """Asks the model for an operation on each fact: Mem0-style JSON (`llm`), or the compact
+    line of the text env's compact style (`llm-compact`, the format
+    examples/train_llm_manager.py trains in; ADD/UPDATE store the fact as written)."""
 
-    name = "llm"
-
-    def __init__(self, client: ChatClient) -> None:
+    def __init__(self, client: ChatClient, style: PromptStyle = "json") -> None:
         self.client = client
+        self.style = style
+        self.name = "llm" if style == "json" else f"llm-{style}"
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "client": _describe(self.client), "prompts": prompt_hashes()}
+        return {
+            "name": self.name,
+            "client": _describe(self.client),
+            "prompts": prompt_hashes(),
+            "prompt_style": self.style,
+        }
 
     def decide(self, fact: Fact, memories: Sequence[RetrievedMemory]) -> ManagerDecision:
         return self.decide_batch([(fact, memories)])[0]
@@ -48,21 +57,26 @@ class LLMManager:
         self, fact: Fact, memories: Sequence[RetrievedMemory], bank: BankState
     ) -> ManagerDecision:
         """The operation, asked with the bank's room in the prompt when it has a capacity."""
-        return self._ask([manager_messages(fact, memories, bank)])[0]
+        return self._ask([manager_messages(fact, memories, bank, self.style)], [fact])[0]
 
     def decide_batch(
         self, items: Sequence[tuple[Fact, Sequence[RetrievedMemory]]]
     ) -> list[ManagerDecision]:
-        return self._ask([manager_messages(f, m) for f, m in items])
+        prompts = [manager_messages(f, m, None, self.style) for f, m in items]
+        return self._ask(prompts, [f for f, _ in items])
 
-    def _ask(self, prompts: list[list[dict[str, str]]]) -> list[ManagerDecision]:
+    def _ask(self, prompts: list[list[dict[str, str]]], facts: list[Fact]) -> list[ManagerDecision]:
         replies = self.client.complete_batch(prompts, usable=_readable_operation)
         return [
             ManagerDecision(Op.NOOP, error=f"llm call failed: {reply}", failure=reply.kind)
             if isinstance(reply, LLMError)
-            else parse_manager_output(reply)
-            for reply in replies
+            else self._read(reply, fact)
+            for reply, fact in zip(replies, facts, strict=True)
         ]
+
+    def _read(self, reply: str, fact: Fact) -> ManagerDecision:
+        decision = parse_manager_output(reply)
+        return as_written(decision, fact) if self.style == "compact" else decision
 
 
 def _readable_operation(reply: str) -> bool:

@@ -46,6 +46,7 @@ MANAGERS: tuple[str, ...] = (
     "ppo",
     "evidence",
     "llm",
+    "llm-compact",
 )
 # Managers that read the golds: their runs are ORACLE, never entries.
 ORACLE_MANAGERS: tuple[str, ...] = ("evidence",)
@@ -119,12 +120,12 @@ def make_manager(
                 "the evidence manager is an ORACLE: it needs the golds (evidence_turn_ids)"
             )
         return EvidenceManager(evidence_turn_ids)
-    if spec == "llm":
+    if spec in ("llm", "llm-compact"):
         if client is None:
             raise ValueError(
-                "the llm manager needs a model: --base-url and --model, or --model-path"
+                f"the {spec} manager needs a model: --base-url and --model, or --model-path"
             )
-        return LLMManager(client)
+        return LLMManager(client, "json" if spec == "llm" else "compact")
     if ":" in spec:
         manager: MemoryManager = _checked(load_object(spec), MemoryManager, spec)
         return manager

@@ -67,9 +67,9 @@ def prepare(
     """The dataset, the agents' descriptions and whether an agent reads the golds (an ORACLE
     run), or RunConfigError / DatasetError before anything is written."""
     for role, spec in (("manager", config.manager), ("answerer", config.answerer)):
-        if spec == "llm" and config.llm is None:
+        if spec in ("llm", "llm-compact") and config.llm is None:
             raise RunConfigError(
-                f"--{role} llm needs a model: --base-url URL --model NAME, --model-path DIR "
+                f"--{role} {spec} needs a model: --base-url URL --model NAME, --model-path DIR "
                 "or --llama-cpp FILE.gguf"
             )
     if config.inject < 0:
