@@ -104,10 +104,16 @@ class Curves:
         rate = elapsed / max(step - self._first_step() + 1, 1)
         eta = min(rate * (self.steps - step), self.budget * 60 - elapsed)
         row = {"stage": self.stage, "step": step, "elapsed_s": round(elapsed, 1), **values}
-        self.rows = [r for r in self.rows if int(r["step"]) != step] + [row]
+        self.rows = sorted(
+            [r for r in self.rows if int(r["step"]) != step] + [row], key=lambda r: int(r["step"])
+        )
         shown = " ".join(f"{k} {v}" for k, v in values.items() if v != "")
         print(f"[{self.stage}] step {step}/{self.steps} {shown} eta {max(eta, 0):.0f}s", flush=True)
         self._write()
+
+    def drop_after(self, step: int) -> None:
+        """Forget the rows after `step` (a resumed run logs them again)."""
+        self.rows = [r for r in self.rows if int(r["step"]) <= step]
 
     def _first_step(self) -> int:
         return int(self.rows[0]["step"]) if self.rows else 1
@@ -155,6 +161,7 @@ class Curves:
 
 
 def training_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The decisions of every `--rows-every`-th training segment, walked by `salience`."""
     from memgym.envs.memory_manager import MemoryManagerEnv
     from memgym.integrations.reward_function import state_rows
 
@@ -170,7 +177,10 @@ def _callback(curves: Curves, reward: Any | None) -> Any:
     from transformers import TrainerCallback
 
     class Progress(TrainerCallback):
-        seen = 0
+        """Progress lines and curves; pops the reward function's outcomes into `scored`."""
+
+        def __init__(self) -> None:
+            self.scored: list[tuple[str, bool, float]] = []
 
         def on_log(self, _args: Any, state: Any, control: Any, logs: Any = None, **_: Any) -> None:
             logs = logs or {}
@@ -181,14 +191,15 @@ def _callback(curves: Curves, reward: Any | None) -> Any:
                 values["reward"] = round(float(logs["reward"]), 4)
             if "loss" in logs:
                 values["loss"] = round(float(logs["loss"]), 4)
-            if reward is not None:
-                new = reward.outcomes[self.seen :]
-                self.seen = len(reward.outcomes)
-                if new:
-                    ops = Counter(op for op, _, _ in new)
-                    values["valid_rate"] = round(sum(v for _, v, _ in new) / len(new), 3)
-                    values["env_reward"] = round(sum(s for _, _, s in new) / len(new), 4)
-                    values.update({f"op_{op}": round(ops[op] / len(new), 3) for op in OPS})
+            new = []
+            while reward is not None and reward.outcomes:
+                new.append(reward.outcomes.popleft())
+            self.scored.extend(new)
+            if new:
+                ops = Counter(op for op, _, _ in new)
+                values["valid_rate"] = round(sum(v for _, v, _ in new) / len(new), 3)
+                values["env_reward"] = round(sum(s for _, _, s in new) / len(new), 4)
+                values.update({f"op_{op}": round(ops[op] / len(new), 3) for op in OPS})
             curves.add(state.global_step, values)
 
         def on_step_end(self, _args: Any, state: Any, control: Any, **_: Any) -> None:
@@ -274,8 +285,12 @@ def train(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             train_dataset=data,
             processing_class=tokenizer,
         )
-    trainer.add_callback(_callback(curves, reward))
-    trainer.train(resume_from_checkpoint=_last_checkpoint(out / "trainer"))
+    progress = _callback(curves, reward)
+    trainer.add_callback(progress)
+    checkpoint = _last_checkpoint(out / "trainer")
+    if checkpoint is not None:  # steps logged after the checkpoint are run again
+        curves.drop_after(int(checkpoint.rsplit("-", 1)[1]))
+    trainer.train(resume_from_checkpoint=checkpoint)
     trainer.save_model(str(out / "model"))
     tokenizer.save_pretrained(str(out / "model"))
     curves.plot()
@@ -285,7 +300,7 @@ def train(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "start": record.as_dict(),
         "global_step": trainer.state.global_step,
         "rewards": logged,
-        "env_rewards": [s for _, _, s in reward.outcomes] if reward else [],
+        "env_rewards": [s for _, _, s in progress.scored],
         "train_layers": args.train_layers,
         "settings": {k: v for k, v in vars(args).items() if k != "stage"},
         "env": env_kwargs(args),
@@ -349,12 +364,12 @@ def evaluate(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "ops": {op: ops[op] / decisions for op in OPS},
         "segment_scores": scores,
     }
-    conversation = base.plan.episodes[episodes[0]].conversation
-    golds = {t for q in conversation.questions for t in q.evidence_turn_ids}
     for name in [b for b in args.baselines.split(",") if b]:
-        manager = make_manager(name, evidence_turn_ids=golds if name == "evidence" else None)
         per: list[float] = []
         for index in episodes:
+            conversation = base.plan.episodes[index].conversation
+            golds = {t for q in conversation.questions for t in q.evidence_turn_ids}
+            manager = make_manager(name, evidence_turn_ids=golds if name == "evidence" else None)
             base.reset(seed=index, options={"episode_index": index})
             done = False
             while not done:

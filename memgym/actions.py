@@ -23,14 +23,6 @@ from memgym.data.schema import Fact
 from memgym.memory.operations import Op
 
 
-def as_written(decision: ManagerDecision, fact: Fact | None) -> ManagerDecision:
-    """The compact style's reading of a decision: an ADD or UPDATE without text stores the new
-    fact as written; anything else is unchanged."""
-    if fact is None or decision.error or decision.op not in (Op.ADD, Op.UPDATE) or decision.text:
-        return decision
-    return replace(decision, text=fact.text)
-
-
 def words(text: str) -> int:
     """The word count that memory limits use (white-space separated tokens)."""
     return len(text.split())

@@ -48,14 +48,30 @@ def test_the_compact_prompt_asks_for_one_line_and_keeps_memory_text_delimited() 
     assert "free; the new fact is" in user["content"]  # the bank's room, as in the json style
 
 
-def test_a_compact_add_or_update_stores_the_new_fact_as_written() -> None:
+@pytest.mark.parametrize("reply", ["ADD", "ADD.", "ADD - store the new fact as written.", "add: x"])
+def test_a_compact_add_stores_the_new_fact_as_written_whatever_follows(reply: str) -> None:
     env = _text_env("compact")
     env.reset(seed=0, options={"episode_index": 0})
     fact = env.unwrapped.current_fact
-    _, _, _, _, info = env.step("ADD")
-    assert info["invalid_action"] is None and info["parse"]["op"] == "ADD"
-    stored = [m.text for m in env.unwrapped._memory.bank.entries()]
-    assert fact.text in stored
+    _, _, _, _, info = env.step(reply)
+    assert info["invalid_action"] is None and info["parse"]["text"] == fact.text
+    assert [m.text for m in env.unwrapped.memory.bank.entries()][-1] == fact.text
+
+
+def test_a_compact_update_replaces_the_memory_by_the_new_fact_within_the_capacity() -> None:
+    env = _text_env("compact")
+    base = env.unwrapped
+    index = max(range(base.episodes), key=lambda i: base.plan.episodes[i].position[0])
+    env.reset(seed=0, options={"episode_index": index})
+    assert base.visible_memories, "a late segment starts from salience's bank"
+    fact, old = base.current_fact, base.visible_memories[0]
+    _, _, _, _, info = env.step("UPDATE 0 - replace")
+    assert info["parse"]["text"] == fact.text
+    texts = [m.text for m in base.memory.bank.entries()]
+    if info["invalid_action"] is None:
+        assert fact.text in texts and old.text not in texts
+    else:  # the net growth did not fit: refused, nothing changed
+        assert "tokens" in info["invalid_action"] and old.text in texts
 
 
 def test_the_json_style_still_refuses_an_add_without_text() -> None:
@@ -68,6 +84,19 @@ def test_the_json_style_still_refuses_an_add_without_text() -> None:
 def test_an_unknown_prompt_style_is_refused() -> None:
     with pytest.raises(ValueError, match="prompt style"):
         _text_env("yaml")
+    with pytest.raises(ValueError, match="prompt style"):
+        reply_text(ManagerDecision(Op.NOOP), "yaml")
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["memgym.actions", "memgym.engine", "memgym.integrations.reward_function", "memgym.wrappers"],
+)
+def test_each_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 @pytest.mark.parametrize(
@@ -109,7 +138,7 @@ def test_training_rows_follow_salience_in_the_bank_it_sees_and_score_like_the_en
     assert reward.score("no idea", rows[0]["state"]) == pytest.approx(
         reward.score("NONE", rows[0]["state"]) - 0.1
     )
-    assert [(op, valid) for op, valid, _ in reward.outcomes[-2:]] == [
+    assert [(op, valid) for op, valid, _ in list(reward.outcomes)[-2:]] == [
         ("NOOP", False),
         ("NOOP", True),
     ]

@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from memgym.actions import as_written
 from memgym.agents.base import Answer, AskedQuestion, BankState, ManagerDecision, RetrievedMemory
 from memgym.agents.llm_client import ChatClient, LLMError
-from memgym.agents.parsing import json_objects, parse_answer_output, parse_manager_output
+from memgym.agents.parsing import (
+    json_objects,
+    parse_answer_output,
+    parse_manager_output,
+    read_reply,
+)
 from memgym.agents.prompts import (
     PromptStyle,
     answer_messages,
@@ -75,8 +79,7 @@ class LLMManager:
         ]
 
     def _read(self, reply: str, fact: Fact) -> ManagerDecision:
-        decision = parse_manager_output(reply)
-        return as_written(decision, fact) if self.style == "compact" else decision
+        return read_reply(reply, fact, self.style)
 
 
 def _readable_operation(reply: str) -> bool:

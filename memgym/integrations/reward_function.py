@@ -12,18 +12,19 @@ the same one.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from memgym.actions import as_written, decode_action
 from memgym.agents.base import ManagerDecision, MemoryManager, decide_in_bank
-from memgym.agents.parsing import reply_text
+from memgym.agents.parsing import read_reply, reply_text
 from memgym.agents.prompts import PromptStyle
 from memgym.agents.registry import make_manager
 from memgym.envs.memory_manager import MemoryManagerEnv
 from memgym.wrappers.chat_observation import ChatObservation
 
 DEFAULT_ENV_KWARGS: dict[str, Any] = {"episode": "window", "reward_schedule": "episode"}
+OUTCOMES_KEPT = 100_000
 
 
 def state_rows(
@@ -81,8 +82,8 @@ class MemoryReward:
 
     The completion is the env's action (`memgym.actions`), read in `prompt_style`: one that
     cannot be read or applied changes nothing and adds the env's `invalid_action_penalty`, as
-    in the env itself. `outcomes` lists, per scored completion, its operation, whether it was
-    valid, and its score (for training curves).
+    in the env itself. `outcomes` holds, per scored completion (the last OUTCOMES_KEPT), its
+    operation, whether it was valid, and its score: training curves read and pop them.
     """
 
     __name__ = "memgym_memory_reward"
@@ -98,16 +99,15 @@ class MemoryReward:
             rollout_manager, max_memory_words=self.env.config.max_memory_words
         )
         self.prompt_style = prompt_style
-        self.outcomes: list[tuple[str, bool, float]] = []
+        # bounded: a long-lived reward function (verl's, cached per configuration) must not grow
+        self.outcomes: deque[tuple[str, bool, float]] = deque(maxlen=OUTCOMES_KEPT)
 
     def evaluate(self, completion: str, state: str | dict[str, Any]) -> tuple[float, str | None]:
         """Restore `state`, apply `completion`, finish the episode with the reference manager;
         the score, and why the completion was an invalid action (None if it was valid)."""
         env = self.env
         env.set_state(json.loads(state) if isinstance(state, str) else state)
-        decision = decode_action(completion)
-        if self.prompt_style == "compact":
-            decision = as_written(decision, env.current_fact)
+        decision = read_reply(completion, env.current_fact, self.prompt_style)
         _, _, done, _, info = env.step(decision)
         penalty = float(info["reward_components"]["penalty"])
         invalid = info["invalid_action"]

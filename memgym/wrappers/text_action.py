@@ -6,8 +6,8 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 
-from memgym.actions import as_written, decode_action
 from memgym.agents.base import ManagerDecision
+from memgym.agents.parsing import read_reply
 from memgym.agents.prompts import PROMPT_STYLES, PromptStyle
 from memgym.envs.spaces import UnicodeText
 from memgym.memory.operations import Op
@@ -18,7 +18,8 @@ class TextAction(gym.Wrapper[Any, str, Any, Any]):
     """Accept a completion (Mem0-style JSON or `UPDATE 2: text`) as the action.
 
     With `style="compact"` (the compact prompt's replies), an ADD or UPDATE without text
-    stores the new fact as written (`memgym.actions.as_written`).
+    stores the new fact as written, whatever words follow the id
+    (`memgym.agents.parsing.read_reply`).
 
     The parse result goes to `info["parse"]`. A completion that cannot be read is an invalid
     action of the env (nothing applied, the env's `invalid_action_penalty`, the reason in
@@ -37,9 +38,7 @@ class TextAction(gym.Wrapper[Any, str, Any, Any]):
 
     def step(self, action: str) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         if isinstance(action, str):
-            decision = decode_action(action)
-            if self.style == "compact":
-                decision = as_written(decision, self.manager_env.current_fact)
+            decision = read_reply(action, self.manager_env.current_fact, self.style)
         else:
             kind = type(action).__name__
             decision = ManagerDecision(Op.NOOP, error=f"completion must be a str, got {kind}")
