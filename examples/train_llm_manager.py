@@ -66,6 +66,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--baselines", default="salience,ppo,evidence", help="managers scored beside (eval)"
     )
+    reader = parser.add_argument_group("a real reader as the reward (default: the ORACLE proxy)")
+    reader.add_argument("--reader-url", default=None, help="OpenAI-compatible server (llama.cpp)")
+    reader.add_argument("--reader-model", default=None)
+    reader.add_argument("--reward-cache", default=None, help="folder of the reader's answers")
+    reader.add_argument("--answer-k", type=int, default=None, help="memories the reader gets")
+    reader.add_argument("--segments", default=None, help="training segments, e.g. 0 or 0,3")
     return parser.parse_args(argv)
 
 
@@ -85,6 +91,11 @@ def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.data:
         kwargs["data"] = args.data
+    if args.answer_k is not None:
+        kwargs["answer_k"] = args.answer_k
+    if args.reader_url:
+        reader = {"base_url": args.reader_url, "model": args.reader_model or "reader"}
+        kwargs |= {"answerer": "llm", "reader": reader, "reward_cache_dir": args.reward_cache}
     return kwargs
 
 
@@ -168,6 +179,8 @@ def training_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     kwargs = env_kwargs(args)
     n = MemoryManagerEnv(**kwargs).episodes
     episodes = list(range(0, n, args.rows_every))
+    if args.segments:
+        episodes = [int(i) for i in args.segments.split(",")]
     rows = state_rows("salience", prompt_style="compact", episodes=episodes, **kwargs)
     print(f"{len(rows)} decisions from {len(episodes)} segments", flush=True)
     return rows
@@ -191,6 +204,13 @@ def _callback(curves: Curves, reward: Any | None) -> Any:
                 values["reward"] = round(float(logs["reward"]), 4)
             if "loss" in logs:
                 values["loss"] = round(float(logs["loss"]), 4)
+            if reward is not None and getattr(reward, "seconds", None) is not None:
+                values["reward_s"] = round(reward.seconds, 1)
+                reward.seconds = 0.0
+                if "step_time" in logs:
+                    values["reward_share"] = round(values["reward_s"] / float(logs["step_time"]), 3)
+                stats = reward.env.reader.answerer.stats
+                values["reader_hit_rate"] = round(stats.hit_rate, 3)
             new = []
             while reward is not None and reward.outcomes:
                 new.append(reward.outcomes.popleft())
@@ -208,6 +228,23 @@ def _callback(curves: Curves, reward: Any | None) -> Any:
                 control.should_save = True
 
     return Progress()
+
+
+def timed_reward(*args: Any, **kwargs: Any) -> Any:
+    """MemoryReward that also adds up the seconds it spends (the reader's, with a real one)."""
+    from memgym.integrations.reward_function import MemoryReward
+
+    class Timed(MemoryReward):
+        seconds = 0.0
+
+        def __call__(self, *call_args: Any, **call_kwargs: Any) -> list[float]:
+            start = time.monotonic()
+            try:
+                return super().__call__(*call_args, **call_kwargs)
+            finally:
+                self.seconds += time.monotonic() - start
+
+    return Timed(*args, **kwargs)
 
 
 def _last_checkpoint(folder: Path) -> str | None:
@@ -237,7 +274,6 @@ def train(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     import torch
     from datasets import Dataset
 
-    from memgym.integrations.reward_function import MemoryReward
     from memgym.integrations.small_model import describe_start, load_model
 
     torch.manual_seed(args.seed)
@@ -268,7 +304,7 @@ def train(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     else:
         from trl import GRPOConfig, GRPOTrainer
 
-        reward = MemoryReward("salience", prompt_style="compact", **env_kwargs(args))
+        reward = timed_reward("salience", prompt_style="compact", **env_kwargs(args))
         config = GRPOConfig(
             per_device_train_batch_size=args.prompts_per_step * args.num_generations,
             num_generations=args.num_generations,
@@ -301,6 +337,7 @@ def train(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "global_step": trainer.state.global_step,
         "rewards": logged,
         "env_rewards": [s for _, _, s in progress.scored],
+        "reader_cache": reward.env.reader.answerer.stats.as_dict() if reward else None,
         "train_layers": args.train_layers,
         "settings": {k: v for k, v in vars(args).items() if k != "stage"},
         "env": env_kwargs(args),
