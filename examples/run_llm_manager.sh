@@ -13,7 +13,8 @@ stage() { # stage NAME ARGS...: run unless NAME already has its summary
   local name=$1; shift
   [ -f "$out/$name/summary.json" ] || $py $script "$@" --out "$out/$name"
 }
-stage eval-untrained eval --data "$eval"
+stage eval-rules eval --data "$eval" --init none --baselines fill,evict,salience,supervised,ppo,evidence
+stage eval-untrained eval --data "$eval" --baselines ""
 for seed in 0 1; do
   stage grpo-s$seed grpo --data "$train" --seed $seed $grpo
 done

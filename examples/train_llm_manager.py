@@ -44,7 +44,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("stage", choices=("sft", "grpo", "eval", "smoke", "table"))
-    parser.add_argument("--init", default="smollm2", help="smollm2, or a saved model folder")
+    parser.add_argument(
+        "--init",
+        default="smollm2",
+        help="smollm2, a saved model folder, or none (eval: rules only)",
+    )
     parser.add_argument("--data", default=None, help="LoCoMo JSON (default: bundled sample)")
     parser.add_argument("--split", default="all")
     parser.add_argument("--out", default="runs/llm-manager")
@@ -64,7 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rows-every", type=int, default=1, help="use every n-th segment")
     parser.add_argument("--eval-every", type=int, default=3, help="evaluate every n-th segment")
     parser.add_argument(
-        "--baselines", default="salience,ppo,evidence", help="managers scored beside (eval)"
+        "--baselines", default="fill,salience,ppo,evidence", help="managers scored beside (eval)"
     )
     reader = parser.add_argument_group("a real reader as the reward (default: the ORACLE proxy)")
     reader.add_argument("--reader-url", default=None, help="OpenAI-compatible server (llama.cpp)")
@@ -346,25 +350,14 @@ def train(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     }
 
 
-def evaluate(args: argparse.Namespace, out: Path) -> dict[str, Any]:
-    """The model (greedy) plays every `--eval-every`-th segment alone; baselines play the same
-    segments. Score: mean episode score (questions supported, no penalties)."""
-    import gymnasium as gym
+def _play(args: argparse.Namespace, env: Any, episodes: list[int]) -> dict[str, Any]:
+    """The model plays `episodes` alone, greedily, through the compact text env."""
     import torch
 
-    import memgym  # noqa: F401  (registers the envs)
-    from memgym.agents.registry import make_manager
-    from memgym.integrations.reward_function import manager_decision
-    from memgym.integrations.small_model import describe_start, load_model
-    from memgym.wrappers.features import memory_manager_env
+    from memgym.integrations.small_model import load_model
 
-    record = describe_start(args.init)
     model, tokenizer = load_model(args.init)
     model.eval()
-    env = gym.make("MemoryManagerEnv-text-v0", prompt_style="compact", **env_kwargs(args))
-    base = memory_manager_env(env)
-    episodes = list(range(0, base.episodes, args.eval_every))
-    results: dict[str, Any] = {}
     ops: Counter[str] = Counter()
     valid = decisions = 0
     scores: list[float] = []
@@ -395,12 +388,32 @@ def evaluate(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         print(
             f"[eval] segment {n}/{len(episodes)} score {scores[-1]:.3f} eta {eta:.0f}s", flush=True
         )
-    results["model"] = {
+    return {
         "score": sum(scores) / len(scores),
         "valid_rate": valid / decisions,
         "ops": {op: ops[op] / decisions for op in OPS},
         "segment_scores": scores,
     }
+
+
+def evaluate(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    """The model (greedy) plays every `--eval-every`-th segment alone; baselines play the same
+    segments. Score: mean episode score (questions supported, no penalties)."""
+    import gymnasium as gym
+
+    import memgym  # noqa: F401  (registers the envs)
+    from memgym.agents.registry import make_manager
+    from memgym.integrations.reward_function import manager_decision
+    from memgym.integrations.small_model import describe_start
+    from memgym.wrappers.features import memory_manager_env
+
+    env = gym.make("MemoryManagerEnv-text-v0", prompt_style="compact", **env_kwargs(args))
+    base = memory_manager_env(env)
+    episodes = list(range(0, base.episodes, args.eval_every))
+    results: dict[str, Any] = {}
+    record = None if args.init == "none" else describe_start(args.init)
+    if record is not None:
+        results["model"] = _play(args, env, episodes)
     for name in [b for b in args.baselines.split(",") if b]:
         per: list[float] = []
         for index in episodes:
@@ -417,7 +430,7 @@ def evaluate(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             results[name]["oracle"] = True
     return {
         "stage": "eval",
-        "start": record.as_dict(),
+        "start": record.as_dict() if record else None,
         "episodes": episodes,
         "env": env_kwargs(args),
         "dataset": base.describe()["dataset"],
@@ -455,7 +468,8 @@ def table(out: Path) -> dict[str, Any]:
     for summary_path in sorted(out.glob("eval-*/summary.json")):
         summary = json.loads(summary_path.read_text())
         results = summary["results"]
-        rows[summary_path.parent.name.removeprefix("eval-")] = results["model"]
+        if "model" in results:
+            rows[summary_path.parent.name.removeprefix("eval-")] = results["model"]
         for name, result in results.items():
             if name != "model":
                 rows.setdefault(name + (" (ORACLE)" if result.get("oracle") else ""), result)
