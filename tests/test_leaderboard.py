@@ -78,7 +78,13 @@ def test_results_folder_has_every_output_and_recorded_setup(tmp_path: Path) -> N
     }
     assert results["agents"]["manager"]["name"] == "heuristic"
     assert results["agents"]["answerer"] == {"name": "extractive", "max_words": 6}
-    assert set(results["prompts"]) == {"version", "manager", "answer", "extractor"}
+    assert set(results["prompts"]) == {
+        "version",
+        "manager",
+        "manager_compact",
+        "answer",
+        "extractor",
+    }
     assert results["protocol"]["name"] == "memory_r1"
     first = results["questions"][0]
     assert {"question_id", "prediction", "gold", "scores", "retrieved", "selected", "error"} <= set(
