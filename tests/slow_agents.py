@@ -13,5 +13,5 @@ class SlowManager(HeuristicManager):
     name = "slow-heuristic"
 
     def decide(self, fact: Fact, memories: Sequence[RetrievedMemory]) -> ManagerDecision:
-        time.sleep(0.04)
+        time.sleep(0.15)  # room for the signal after a conversation is saved, under load
         return super().decide(fact, memories)
