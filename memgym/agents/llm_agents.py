@@ -20,6 +20,7 @@ from memgym.agents.parsing import (
 from memgym.agents.prompts import (
     PromptStyle,
     answer_messages,
+    check_prompt_style,
     extractor_messages,
     manager_messages,
     memories_block,
@@ -43,7 +44,7 @@ class LLMManager:
 
     def __init__(self, client: ChatClient, style: PromptStyle = "json") -> None:
         self.client = client
-        self.style = style
+        self.style = check_prompt_style(style)
         self.name = "llm" if style == "json" else f"llm-{style}"
 
     def describe(self) -> dict[str, Any]:
@@ -74,12 +75,9 @@ class LLMManager:
         return [
             ManagerDecision(Op.NOOP, error=f"llm call failed: {reply}", failure=reply.kind)
             if isinstance(reply, LLMError)
-            else self._read(reply, fact)
+            else read_reply(reply, fact, self.style)
             for reply, fact in zip(replies, facts, strict=True)
         ]
-
-    def _read(self, reply: str, fact: Fact) -> ManagerDecision:
-        return read_reply(reply, fact, self.style)
 
 
 def _readable_operation(reply: str) -> bool:

@@ -17,6 +17,7 @@ import warnings
 from typing import Any
 
 from memgym.agents.base import Answer, ManagerDecision
+from memgym.agents.prompts import check_prompt_style
 from memgym.data.jsonstream import json_depth_ok
 from memgym.data.schema import Fact
 from memgym.memory.operations import Op
@@ -149,8 +150,7 @@ def parse_answer_output(text: str) -> Answer:
 def read_reply(text: str, fact: Fact | None, style: str = "json") -> ManagerDecision:
     """A model reply read in a prompt style. Compact: only the operation and id count, and a
     readable ADD or UPDATE stores the new fact as written (whatever words follow the id)."""
-    if style not in ("json", "compact"):
-        raise ValueError(f"unknown prompt style {style!r}; expected json or compact")
+    check_prompt_style(style)
     decision = parse_manager_output(text)
     if style == "json" or fact is None or decision.error or decision.op not in (Op.ADD, Op.UPDATE):
         return decision
@@ -161,9 +161,7 @@ def reply_text(decision: ManagerDecision, style: str = "json") -> str:
     """The reply that parses back to `decision`: Mem0-style JSON, or the compact line
     (`ADD`, `NONE`, `UPDATE 2`, `DELETE 2`; memory text left out, as the compact style stores
     the fact as written)."""
-    if style not in ("json", "compact"):
-        raise ValueError(f"unknown prompt style {style!r}; expected json or compact")
-    if style == "compact":
+    if check_prompt_style(style) == "compact":
         slot = (
             "" if decision.op in (Op.ADD, Op.NOOP) or decision.target is None else decision.target
         )

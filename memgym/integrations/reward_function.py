@@ -59,12 +59,10 @@ def state_rows(
 
 
 def manager_decision(env: MemoryManagerEnv, manager: MemoryManager) -> ManagerDecision:
-    """`manager`'s decision on the env's current fact, with the bank's state when the env has
-    a capacity."""
+    """`manager`'s decision on the env's current fact, given the bank's state as the engine
+    behind the leaderboard gives it (`ConversationMemory.decide`)."""
     fact, bank = env.current_fact, env.bank_state()
-    assert fact is not None
-    if bank is None:
-        return manager.decide(fact, env.visible_memories)
+    assert fact is not None and bank is not None
     return decide_in_bank(manager, fact, env.visible_memories, bank)
 
 

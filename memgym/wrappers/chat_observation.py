@@ -7,7 +7,12 @@ from typing import Any
 import gymnasium as gym
 from gymnasium import spaces
 
-from memgym.agents.prompts import PROMPT_STYLES, PromptStyle, answer_messages, manager_messages
+from memgym.agents.prompts import (
+    PromptStyle,
+    answer_messages,
+    check_prompt_style,
+    manager_messages,
+)
 from memgym.envs.spaces import UnicodeText
 from memgym.wrappers.observation_views import bank_of, fact_of, memories_of, question_of
 
@@ -31,9 +36,7 @@ class ChatObservation(gym.ObservationWrapper[dict[str, Any], Any, dict[str, Any]
 
     def __init__(self, env: gym.Env[Any, Any], style: PromptStyle = "json") -> None:
         super().__init__(env)
-        if style not in PROMPT_STYLES:
-            raise ValueError(f"unknown prompt style {style!r}; expected one of {PROMPT_STYLES}")
-        self.style = style
+        self.style = check_prompt_style(style)
         base = env.observation_space
         if not isinstance(base, spaces.Dict) or not (
             {"fact"} <= set(base) or {"question"} <= set(base)

@@ -8,7 +8,7 @@ import gymnasium as gym
 
 from memgym.agents.base import ManagerDecision
 from memgym.agents.parsing import read_reply
-from memgym.agents.prompts import PROMPT_STYLES, PromptStyle
+from memgym.agents.prompts import PromptStyle, check_prompt_style
 from memgym.envs.spaces import UnicodeText
 from memgym.memory.operations import Op
 from memgym.wrappers.features import memory_manager_env
@@ -30,9 +30,7 @@ class TextAction(gym.Wrapper[Any, str, Any, Any]):
         self, env: gym.Env[Any, Any], max_chars: int = 100_000, style: PromptStyle = "json"
     ) -> None:
         super().__init__(env)
-        if style not in PROMPT_STYLES:
-            raise ValueError(f"unknown prompt style {style!r}; expected one of {PROMPT_STYLES}")
-        self.style = style
+        self.style = check_prompt_style(style)
         self.manager_env = memory_manager_env(env)
         self.action_space = UnicodeText(max_chars)
 
