@@ -110,15 +110,17 @@ class Curves:
         self.path, self.stage, self.steps, self.budget = out / "curves.csv", stage, steps, minutes
         self.start = time.monotonic()
         self.rows: list[dict[str, Any]] = []
+        self.resumed_at, self.earlier_s = 0, 0.0  # steps and seconds of the runs before this one
         if self.path.exists():  # a resumed run keeps its earlier rows
             with self.path.open() as handle:
                 self.rows = list(csv.DictReader(handle))
 
     def add(self, step: int, values: dict[str, Any]) -> None:
         elapsed = time.monotonic() - self.start
-        rate = elapsed / max(step - self._first_step() + 1, 1)
+        rate = elapsed / max(step - self.resumed_at, 1)
         eta = min(rate * (self.steps - step), self.budget * 60 - elapsed)
-        row = {"stage": self.stage, "step": step, "elapsed_s": round(elapsed, 1), **values}
+        total = round(self.earlier_s + elapsed, 1)
+        row = {"stage": self.stage, "step": step, "elapsed_s": total, **values}
         self.rows = sorted(
             [r for r in self.rows if int(r["step"]) != step] + [row], key=lambda r: int(r["step"])
         )
@@ -127,11 +129,11 @@ class Curves:
         self._write()
 
     def drop_after(self, step: int) -> None:
-        """Forget the rows after `step` (a resumed run logs them again)."""
+        """Forget the rows after `step`, where this run resumes: it logs them again, its clock
+        continues from the last kept row and its ETA counts only its own steps."""
         self.rows = [r for r in self.rows if int(r["step"]) <= step]
-
-    def _first_step(self) -> int:
-        return int(self.rows[0]["step"]) if self.rows else 1
+        self.resumed_at = step
+        self.earlier_s = float(self.rows[-1]["elapsed_s"]) if self.rows else 0.0
 
     def _write(self) -> None:
         fields = sorted({k for r in self.rows for k in r}, key=lambda k: (k != "stage", k))

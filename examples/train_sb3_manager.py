@@ -6,12 +6,17 @@ Two settings:
 - **pressure** (`--memory-capacity F [F ...]`): whole-conversation episodes of raw turns
   (`--fact-source turns`, `--episode conversation`), each speaker's bank capped at a share F of
   that speaker's turn tokens. PPO sees `FeatureObservation(features="capacity")` (what the
-  `salience` rule reads, plus the bank's room) and picks `(operation, slot)` through
-  `DiscreteOperation(update="replace")` (UPDATE evicts the slot's memory for the new turn).
-  One policy trains on every capacity given (one env each). Rewards: the ORACLE proxy
-  `oracle_support`, paid at session boundaries (`session` schedule). Compared with `fill`,
-  `evict`, `salience`, `supervised`, `random`, `noop` and the ORACLE `evidence`; the policy of
-  the first seed is written with `--save` (safetensors + its feature definition, no pickle).
+  `salience` rule reads, plus the bank's room) and, by default (`--action keep`), keeps or
+  skips each turn through `KeepOrSkip` (a kept turn that does not fit evicts the least salient
+  shown memory that makes room); `--action operation` picks `(operation, slot)` through
+  `DiscreteOperation(update="replace")` instead. One policy trains on every capacity of
+  `--train-capacity` (one env each; default: the evaluated ones). Training reward (`--reward`):
+  `support` (default), the dense ORACLE `SupportShapedReward` (the change in the share of
+  questions some memory supports, paid on the step that causes it), or `session`, the env's
+  `oracle_support` proxy paid at session boundaries. Held-out episodes are always scored by the
+  env. Compared with `fill`, `evict`, `salience`, `supervised`, `random`, `noop` and the ORACLE
+  `evidence`; the policy of the first seed is written with `--save` (safetensors + its feature
+  definition, no pickle).
 - **window** (no capacity): Memory-R1's training tuples, published observations, the `step`
   schedule and the similarity features, against add_all, heuristic and concat.
 
@@ -20,6 +25,8 @@ Two settings:
     python examples/train_sb3_manager.py --data locomo_conv26.json --train-split train \\
         --eval-data locomo_conv30.json --eval-split val \\
         --fact-source turns --episode conversation --memory-capacity 0.1 0.25 \\
+        --train-capacity 0.05 0.1 0.15 0.2 0.25 0.3 --warm-start salience \\
+        --timesteps 200000 --policy-net \\
         --save memgym/agents/weights/ppo_manager.safetensors              # the shipped `ppo`
 
 The score of an episode is the share of its questions supported at the end (penalties
@@ -38,13 +45,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 from memgym.agents import make_manager
 from memgym.agents.policy import save_policy
 from memgym.envs import MemoryManagerEnv
 from memgym.memory import Op
-from memgym.wrappers import DiscreteOperation, FeatureObservation
+from memgym.wrappers import DiscreteOperation, FeatureObservation, KeepOrSkip, SupportShapedReward
 
 WINDOW_BASELINES = ("add_all", "noop", "heuristic", "concat")
 PRESSURE_BASELINES = ("fill", "evict", "salience", "supervised", "noop", "evidence")
@@ -57,8 +65,14 @@ def pressure(args: argparse.Namespace) -> bool:
 
 
 def make_env(
-    args: argparse.Namespace, data: str | None, split: str, capacity: float | None
-) -> DiscreteOperation:
+    args: argparse.Namespace,
+    data: str | None,
+    split: str,
+    capacity: float | None,
+    training: bool = False,
+) -> gym.Env[Any, Any]:
+    """The env a policy acts in: held-out episodes always pay the env's own reward."""
+    shaped = training and pressure(args) and args.reward == "support"
     env = MemoryManagerEnv(
         "locomo" if data else "sample",
         data,
@@ -67,16 +81,20 @@ def make_env(
         episode=args.episode,
         retriever=args.retriever,
         embedder=args.embedder,
-        reward_schedule="session" if pressure(args) else "step",
+        reward_schedule="episode" if shaped else ("session" if pressure(args) else "step"),
         answerer="oracle_support",
         observation_k=args.k,
         memory_capacity=capacity,
         invalid_action_penalty=args.invalid_penalty,
     )
-    if pressure(args):
-        features = FeatureObservation(env, features="capacity", k=args.k)
-        return DiscreteOperation(features, update="replace", k=args.k)
-    return DiscreteOperation(FeatureObservation(env))
+    if not pressure(args):
+        return DiscreteOperation(FeatureObservation(env))
+    features = FeatureObservation(env, features="capacity", k=args.k)
+    if args.action == "keep":
+        acting: gym.Env[Any, Any] = KeepOrSkip(features)
+    else:
+        acting = DiscreteOperation(features, update="replace", k=args.k)
+    return SupportShapedReward(acting) if shaped else acting
 
 
 Act = Callable[[np.ndarray, MemoryManagerEnv], Any]  # an action for the wrapped or the base env
@@ -103,7 +121,7 @@ def manager_policy(name: str, base: MemoryManagerEnv, seed: int = 0) -> Act:
     return act
 
 
-def evaluate(env: DiscreteOperation, policy: Act) -> dict[str, Any]:
+def evaluate(env: gym.Env[Any, Any], policy: Act) -> dict[str, Any]:
     """Mean return and final score over every held-out episode, and the operations applied."""
     base = env.unwrapped
     assert isinstance(base, MemoryManagerEnv)
@@ -159,10 +177,11 @@ class Progress:
 
 
 def demonstrations(
-    args: argparse.Namespace, envs: list[DiscreteOperation], rule: str
+    args: argparse.Namespace, envs: list[gym.Env[Any, Any]], rule: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """(features, discrete action) pairs of `rule` on the training episodes: what the warm
-    start imitates. UPDATE by a capacity rule is an eviction, as `update="replace"` makes it."""
+    start imitates. UPDATE by a capacity rule is an eviction, as `update="replace"` makes it;
+    under `--action keep` every ADD or UPDATE is a keep."""
     observations, actions = [], []
     for env in envs:
         base = env.unwrapped
@@ -173,10 +192,13 @@ def demonstrations(
             done = False
             while not done:
                 decision = act(obs, base)
-                action = [int(decision.op), decision.target or 0]
+                if args.action == "keep":
+                    action = [int(decision.op in (Op.ADD, Op.UPDATE))]
+                else:
+                    action = [int(decision.op), decision.target or 0]
                 observations.append(obs)
                 actions.append(action)
-                obs, _, done, _, _ = env.step(np.asarray(action))
+                obs, _, done, _, _ = env.step(np.asarray(action[0] if len(action) == 1 else action))
     return np.asarray(observations, np.float32), np.asarray(actions, np.int64)
 
 
@@ -192,6 +214,8 @@ def imitate(model: Any, observations: np.ndarray, actions: np.ndarray, seed: int
     counts = torch.bincount(y[:, 0], minlength=len(Op)).clamp(min=1).float()
     weights = (1.0 / counts)[y[:, 0]]
     weights = weights / weights.mean()
+    if y.shape[1] == 1:  # a Discrete action (keep or skip) is a scalar per step
+        y = y[:, 0]
     optimiser = torch.optim.Adam(policy.parameters(), lr=1e-3)
     for _ in range(100):
         for batch in torch.randperm(len(x), generator=generator).split(256):
@@ -202,15 +226,15 @@ def imitate(model: Any, observations: np.ndarray, actions: np.ndarray, seed: int
             optimiser.step()
     with torch.no_grad():
         predicted = policy.get_distribution(x).mode()
-    return float((predicted == y).all(dim=1).float().mean())
+    return float((predicted == y).reshape(len(y), -1).all(dim=1).float().mean())
 
 
 def train_ppo(args: argparse.Namespace, seed: int) -> Any:
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    capacities = args.memory_capacity or [None]
-    training = [make_env(args, args.data, args.train_split, c) for c in capacities]
+    capacities = args.train_capacity or args.memory_capacity or [None]
+    training = [make_env(args, args.data, args.train_split, c, training=True) for c in capacities]
     envs = DummyVecEnv([(lambda e=e: e) for e in training])  # type: ignore[misc]
     model = PPO(
         "MlpPolicy",
@@ -219,7 +243,8 @@ def train_ppo(args: argparse.Namespace, seed: int) -> Any:
         batch_size=256 if pressure(args) else 64,
         learning_rate=args.learning_rate,
         ent_coef=0.01,
-        gamma=0.99,
+        gamma=args.gamma,
+        policy_kwargs={"net_arch": {"pi": args.policy_net, "vf": [64, 64]}},
         seed=seed,
         verbose=0,
         device="cpu",
@@ -243,18 +268,26 @@ def export(model: Any, path: str, args: argparse.Namespace, seed: int) -> None:
     linears = [m for m in policy.mlp_extractor.policy_net if hasattr(m, "weight")]
     layers = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in linears]
     head = (policy.action_net.weight.detach().numpy(), policy.action_net.bias.detach().numpy())
+    reward = {
+        "support": "SupportShapedReward (ORACLE: oracle_support's test on the whole bank)",
+        "session": "oracle_support (ORACLE proxy), session schedule",
+    }[args.reward]
     training = {
-        "algorithm": "stable-baselines3 PPO (MlpPolicy, tanh, 64x64)",
+        "algorithm": "stable-baselines3 PPO (MlpPolicy, tanh; actor hidden layers "
+        f"{args.policy_net}, critic [64, 64]; gamma {args.gamma})",
         "data": args.data or "bundled sample",
         "split": args.train_split,
         "fact_source": args.fact_source,
         "episode": args.episode,
-        "memory_capacity": args.memory_capacity,
-        "reward": "oracle_support (ORACLE proxy), session schedule",
+        "memory_capacity": args.train_capacity or args.memory_capacity,
+        "reward": reward,
+        "warm_start": args.warm_start,
         "timesteps": args.timesteps,
         "seed": seed,
     }
-    save_policy(path, layers, head, args.k, "replace", training)
+    save_policy(
+        path, layers, head, args.k, "keep" if args.action == "keep" else "replace", training
+    )
 
 
 def summarise(values: list[float]) -> dict[str, Any]:
@@ -279,14 +312,34 @@ def main() -> None:
         default=[],
         help="shares of each speaker's tokens (the pressure setting; one env each)",
     )
+    parser.add_argument(
+        "--train-capacity",
+        type=float,
+        nargs="*",
+        default=[],
+        help="capacities PPO trains on (default: --memory-capacity)",
+    )
+    parser.add_argument("--action", choices=["keep", "operation"], default="keep")
+    parser.add_argument("--reward", choices=["support", "session"], default="support")
+    parser.add_argument("--gamma", type=float, default=None, help="default 0.999 under pressure")
+    parser.add_argument(
+        "--policy-net",
+        type=int,
+        nargs="*",
+        default=[64, 64],
+        help="the actor's hidden layers (none: a linear policy over the features)",
+    )
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds run are first-seed .. first-seed+seeds-1"
+    )
     parser.add_argument("--timesteps", type=int, default=None)
     parser.add_argument("--n-steps", type=int, default=None, help="PPO rollout length per env")
     parser.add_argument("--retriever", default="bm25")
     parser.add_argument("--embedder", default="hashing")
     parser.add_argument("--k", type=int, default=None, help="memories shown per fact")
     parser.add_argument("--invalid-penalty", type=float, default=-0.1)
-    parser.add_argument("--save", default=None, help="write seed 0's policy file here")
+    parser.add_argument("--save", default=None, help="write the first seed's policy file here")
     parser.add_argument("--learning-rate", type=float, default=3e-4)
     parser.add_argument(
         "--warm-start",
@@ -301,6 +354,7 @@ def main() -> None:
     args.fact_source = args.fact_source or ("turns" if under_pressure else "dataset")
     args.episode = args.episode or ("conversation" if under_pressure else "window")
     args.k = args.k or POLICY_K
+    args.gamma = args.gamma or (0.999 if under_pressure else 0.99)
     if args.timesteps is None:
         args.timesteps = 150_000 if under_pressure else 20_000
     args.n_steps = args.n_steps or (1024 if under_pressure else 256)
@@ -316,9 +370,9 @@ def main() -> None:
     def record(name: str, capacity: Any, outcome: dict[str, Any]) -> None:
         runs.setdefault(name, {}).setdefault(capacity, []).append(outcome)
 
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         model = train_ppo(args, seed)
-        if args.save and seed == 0:
+        if args.save and seed == args.first_seed:
             export(model, args.save, args, seed)
         for capacity, env in held_out.items():
             record("ppo", capacity, evaluate(env, model_policy(model)))

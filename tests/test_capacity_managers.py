@@ -30,7 +30,7 @@ from memgym.envs import MemoryManagerEnv
 from memgym.facts import fact_stream
 from memgym.memory import Op
 from memgym.tokens import count_tokens
-from memgym.wrappers import DiscreteOperation, FeatureObservation
+from memgym.wrappers import DiscreteOperation, FeatureObservation, KeepOrSkip
 
 SAMPLE = load_dataset("locomo", None, "all")
 CAPACITY_MANAGERS = ("fill", "evict", "salience", "supervised", "ppo")
@@ -212,12 +212,15 @@ def test_managers_see_the_bank_state_and_old_managers_still_work() -> None:
     assert last.namespace == fact.speaker and last.tokens_used == before
 
 
-def _random_policy(path: Path, k: int = 10, hidden: int = 8, seed: int = 0) -> None:
+def _random_policy(
+    path: Path, k: int = 10, hidden: int = 8, seed: int = 0, action: str = "replace"
+) -> None:
     rng = np.random.default_rng(seed)
     n = len(feature_names(k))
+    outputs = 2 if action == "keep" else 4 + k
     layers = [(rng.normal(size=(hidden, n)), rng.normal(size=hidden))]
-    head = (rng.normal(size=(4 + k, hidden)), rng.normal(size=4 + k))
-    save_policy(path, layers, head, k, "replace", {"note": "random, for tests"})
+    head = (rng.normal(size=(outputs, hidden)), rng.normal(size=outputs))
+    save_policy(path, layers, head, k, action, {"note": "random, for tests"})
 
 
 def test_a_policy_file_round_trips_and_the_env_wrappers_compute_the_managers_features(
@@ -238,6 +241,40 @@ def test_a_policy_file_round_trips_and_the_env_wrappers_compute_the_managers_fea
         decision = manager.decide_with_bank(fact, env.visible_memories, bank)
         assert int(decision.op) == op and (decision.target or 0) in (slot, 0)
         observation, *_ = wrapped.step(np.array([op, slot]))
+
+
+def test_a_keep_or_skip_policy_decides_as_the_wrapper_it_trained_behind(tmp_path: Path) -> None:
+    path = tmp_path / "keep.safetensors"
+    _random_policy(path, action="keep", seed=1)
+    manager = PolicyManager(path)
+    assert manager.network.groups == (2,)
+    env = MemoryManagerEnv(split="all", fact_source="turns", retriever="bm25", memory_capacity=0.1)
+    wrapped = KeepOrSkip(FeatureObservation(env, features="capacity"))
+    observation, _ = wrapped.reset(seed=0)
+    kept = set()
+    while env.current_fact is not None:
+        fact, bank = env.current_fact, env.bank_state()
+        assert bank is not None
+        (keep,) = manager.network.act(observation)
+        decision = manager.decide_with_bank(fact, env.visible_memories, bank)
+        observation, _, _, _, info = wrapped.step(keep)
+        assert info["op"] == decision.op.name and info.get("invalid_action") is None
+        kept.add(keep)
+    assert kept == {0, 1}
+
+
+def test_policy_files_written_before_the_keep_format_still_load(tmp_path: Path) -> None:
+    from safetensors.numpy import save_file
+
+    path = tmp_path / "old.safetensors"
+    _random_policy(path)
+    policy, metadata = load_policy(path)
+    metadata["action"] = {"kind": "multidiscrete", "nvec": [4, 10], "update": "replace"}
+    tensors = {"pi.0.weight": policy.layers[0][0], "pi.0.bias": policy.layers[0][1]}
+    tensors |= {"action.weight": policy.head[0], "action.bias": policy.head[1]}
+    save_file(tensors, str(path), metadata={"memgym_policy": json.dumps(metadata)})
+    manager = PolicyManager(path)
+    assert manager.action == "replace" and manager.network.groups == (4, 10)
 
 
 def _corrupt(tmp_path: Path, kind: str) -> Path:
@@ -263,6 +300,10 @@ def _corrupt(tmp_path: Path, kind: str) -> Path:
         save_policy(
             path, layers, (rng.normal(size=(14, 8)), rng.normal(size=14)), 10, "replace", {}
         )
+    elif kind == "head-of-another-action":
+        rng = np.random.default_rng(1)
+        layers = [(rng.normal(size=(8, len(feature_names(10)))), rng.normal(size=8))]
+        save_policy(path, layers, (rng.normal(size=(14, 8)), rng.normal(size=14)), 10, "keep", {})
     return path
 
 
@@ -273,6 +314,7 @@ def _corrupt(tmp_path: Path, kind: str) -> Path:
         ("not-safetensors", "not a readable safetensors"),
         ("other-features", "another feature definition"),
         ("wrong-shape", r"layer pi.0 has shape \(8, \d+\)"),
+        ("head-of-another-action", r"action head \(14, 8\), expected \(2, 8\)"),
     ],
 )
 def test_policy_files_that_do_not_fit_are_refused_by_name(
@@ -295,5 +337,5 @@ def test_the_shipped_ppo_policy_records_how_it_was_trained() -> None:
     training = metadata["training"]
     assert training["data"].endswith("locomo_conv26.json") and training["split"] == "train"
     assert training["fact_source"] == "turns" and training["episode"] == "conversation"
-    assert metadata["action"]["update"] == "replace"
+    assert metadata["action"]["kind"] in ("keep", "replace")
     assert make_manager("ppo").describe()["policy_file"] == "(shipped) ppo_manager.safetensors"

@@ -243,3 +243,30 @@ def test_the_llm_compact_manager_needs_a_model() -> None:
 
     with pytest.raises(ValueError, match="llm-compact manager needs a model"):
         make_manager("llm-compact")
+
+
+def _example_module() -> Any:
+    spec = importlib.util.spec_from_file_location("train_llm_manager", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_resumed_curves_continue_the_clock_and_time_only_the_steps_run_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = _example_module()
+    clock = iter([0.0, 100.0, 200.0, 300.0])  # the first run: 100 s a step
+    monkeypatch.setattr(example.time, "monotonic", lambda: next(clock))
+    first = example.Curves(tmp_path, "grpo", steps=10, minutes=60)
+    for step in (1, 2, 3):
+        first.add(step, {"reward": 0.1})
+    clock = iter([1000.0, 1010.0])  # resumed from the checkpoint at step 2: 10 s a step now
+    resumed = example.Curves(tmp_path, "grpo", steps=10, minutes=60)
+    resumed.drop_after(2)
+    capsys.readouterr()
+    resumed.add(3, {"reward": 0.2})
+    rows = {int(r["step"]): float(r["elapsed_s"]) for r in resumed.rows}
+    assert rows == {1: 100.0, 2: 200.0, 3: 210.0}
+    assert capsys.readouterr().out.strip().endswith("eta 70s")  # 7 steps left at 10 s each

@@ -10,20 +10,29 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import memgym  # noqa: F401
+from memgym.agents.offline import supports
+from memgym.agents.salience import salience_score
 from memgym.envs import AnswerAgentEnv, MemoryManagerEnv
+from memgym.tokens import count_tokens
 from memgym.wrappers import (
     AnswerMetricReward,
     ChatObservation,
     DiscreteOperation,
     FeatureObservation,
     FormatReward,
+    KeepOrSkip,
     ScaleReward,
+    SupportShapedReward,
     TextAction,
 )
 
 
 def _manager(**kwargs: Any) -> MemoryManagerEnv:
     return MemoryManagerEnv(retriever="bm25", **kwargs)
+
+
+def _capacity(capacity: float = 0.25) -> MemoryManagerEnv:
+    return _manager(fact_source="turns", split="all", memory_capacity=capacity)
 
 
 def _answer(**kwargs: Any) -> AnswerAgentEnv:
@@ -45,6 +54,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*different from the unwrapped v
         lambda: AnswerMetricReward(_answer(), "f1"),
         lambda: FeatureObservation(_manager()),
         lambda: DiscreteOperation(FeatureObservation(_manager())),
+        lambda: KeepOrSkip(FeatureObservation(_capacity(), features="capacity")),
+        lambda: SupportShapedReward(KeepOrSkip(_capacity())),
     ],
 )
 def test_every_wrapper_passes_check_env(build: Any) -> None:
@@ -133,3 +144,52 @@ def test_wrappers_reject_the_wrong_env() -> None:
         FeatureObservation(_answer())
     with pytest.raises(TypeError, match="MemoryManagerEnv"):
         TextAction(ChatObservation(_answer()))
+
+
+def test_keep_or_skip_adds_what_fits_and_evicts_the_least_salient_shown_memory_when_full() -> None:
+    env = KeepOrSkip(_capacity(0.1))
+    env.reset(seed=0, options={"conversation_id": "sample-1"})
+    base = env.unwrapped
+    assert isinstance(base, MemoryManagerEnv)
+    assert env.step(0)[4]["op"] == "NOOP"
+    ops = []
+    while base.current_fact is not None:
+        bank = base.bank_state()
+        assert bank is not None and bank.tokens_free is not None
+        fits = count_tokens(base.current_fact.text.strip()) <= bank.tokens_free
+        shown = [(salience_score(m.text, m.namespace), m.id) for m in base.visible_memories]
+        info = env.step(1)[4]
+        assert info.get("invalid_action") is None  # keeping never overflows the bank
+        ops.append(info["op"])
+        if fits:
+            assert info["op"] == "ADD"
+        elif info["op"] == "UPDATE":  # the evicted memory is the least salient shown one
+            assert info["entry_id"] in {i for s, i in shown if s == min(shown)[0]}
+    assert "ADD" in ops and "UPDATE" in ops
+
+
+def test_support_shaped_reward_pays_each_step_what_it_changes_and_sums_to_the_supported_share() -> (
+    None
+):
+    env = SupportShapedReward(KeepOrSkip(_capacity(0.5)))
+    env.reset(seed=0, options={"conversation_id": "sample-1"})
+    base = env.unwrapped
+    assert isinstance(base, MemoryManagerEnv)
+    questions = base.episode_questions
+    assert questions and env.potential == 0.0
+    total, paid_on_add, done = 0.0, [], False
+    while not done:
+        _, reward, done, _, info = env.step(1)
+        total += float(reward)
+        assert "env_reward" in info
+        if reward > 0:
+            paid_on_add.append(info["op"])
+    memory = base.memory
+    assert memory is not None
+    supported = [
+        q for q in questions if any(supports(q.answers, e.text, e.updated_at) for e in memory.bank)
+    ]
+    assert total == pytest.approx(len(supported) / len(questions)) and supported
+    assert set(paid_on_add) <= {"ADD", "UPDATE"}
+    # the proxy's own score counts the same questions when the whole bank reaches the reader
+    assert info["episode_score"] <= total + 1e-9

@@ -49,6 +49,21 @@ class Admission:
     evict_margin: float | None = None
 
 
+def weakest_replaceable(
+    memories: Sequence[RetrievedMemory], bank: BankState, needed: int, value: Value
+) -> tuple[float, int] | None:
+    """(value, slot) of the least valuable shown memory of the fact's bank whose tokens make
+    room for `needed` when it is replaced; None when no shown memory does."""
+    free = bank.tokens_free or 0
+    texts = [m.text for m in memories]
+    candidates = [
+        (value(m.text, m.namespace, [t for t in texts if t != m.text]), m.slot)
+        for m in memories
+        if m.namespace == bank.namespace and needed - count_tokens(m.text) <= free
+    ]
+    return min(candidates) if candidates else None
+
+
 class CapacityManager(SequentialManager):
     """Keeps facts by `value` under `admission` (see the module docstring)."""
 
@@ -85,18 +100,10 @@ class CapacityManager(SequentialManager):
         margin = self.admission.evict_margin
         if margin is None:
             return ManagerDecision(Op.NOOP)
-        others = [m.text for m in memories]
-        candidates = [
-            (self.value(m.text, m.namespace, [t for t in others if t != m.text]), m.slot)
-            for m in memories
-            if m.namespace == bank.namespace and needed - count_tokens(m.text) <= free
-        ]
-        if not candidates:
+        weakest = weakest_replaceable(memories, bank, needed, self.value)
+        if weakest is None or worth <= weakest[0] + margin:
             return ManagerDecision(Op.NOOP)
-        weakest, slot = min(candidates)
-        if worth <= weakest + margin:
-            return ManagerDecision(Op.NOOP)
-        return ManagerDecision(Op.UPDATE, target=slot, text=fact.text)
+        return ManagerDecision(Op.UPDATE, target=weakest[1], text=fact.text)
 
     def threshold(self, bank: BankState) -> float:
         """The value a fact needs now: the base threshold, moved by how far the bank's free

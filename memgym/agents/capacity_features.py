@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from memgym.agents.base import BankState, ManagerDecision, RetrievedMemory
+from memgym.agents.capacity import weakest_replaceable
 from memgym.agents.offline import merge_texts
 from memgym.agents.salience import SIGNALS, redundancy, salience_score, text_signals
 from memgym.data.schema import Fact
@@ -128,3 +129,20 @@ def discrete_decision(
             return ManagerDecision(Op.ADD, text=fact.text)
         return ManagerDecision(Op.UPDATE, target=slot, text=merged)
     return ManagerDecision(operation, target=slot)
+
+
+def keep_decision(
+    keep: bool, fact: Fact, memories: Sequence[RetrievedMemory], bank: BankState
+) -> ManagerDecision:
+    """The decision for a keep-or-skip action: skip is NOOP; keep ADDs the fact when it fits,
+    else writes it over the least salient shown memory of its bank whose room makes it fit
+    (as `salience` evicts), and is a NOOP when none does."""
+    if not keep:
+        return ManagerDecision(Op.NOOP)
+    needed = count_tokens(fact.text.strip())
+    if bank.tokens_free is None or needed <= bank.tokens_free:
+        return ManagerDecision(Op.ADD, text=fact.text)
+    weakest = weakest_replaceable(memories, bank, needed, salience_score)
+    if weakest is None:
+        return ManagerDecision(Op.NOOP)
+    return ManagerDecision(Op.UPDATE, target=weakest[1], text=fact.text)

@@ -222,6 +222,13 @@ class OracleSupportAnswerer(SequentialAnswerer):
         return Answer("", details={"oracle": self.name})
 
 
+def supports(answers: Sequence[str], text: str, time: datetime | None) -> bool:
+    """Whether one memory (its text, dated `time` as the reader sees it) supports one of the
+    gold `answers` by `oracle_support`'s test."""
+    lines = _dated_statement_tokens(text, time)
+    return any(token_support(a, lines) == 1.0 for a in answers if a)
+
+
 def _statement_tokens(memory: RetrievedMemory) -> tuple[frozenset[str], ...]:
     """Each statement of a memory as the reader sees it (dated), as support tokens."""
     return _dated_statement_tokens(memory.text, memory.time)

@@ -1,9 +1,11 @@
 """A trained policy network as a memory manager (`ppo`), stored without pickle.
 
 A policy file is safetensors: the weights of a tanh MLP (`pi.<i>.weight`, `pi.<i>.bias`) and
-its action head (`action.weight`, `action.bias`: logits of an operation, then of a slot), with
-JSON metadata (`memgym_policy`) holding the feature definition it was trained on
-(`memgym.agents.capacity_features`), the action format and how it was trained. Loading checks
+its action head (`action.weight`, `action.bias`), with JSON metadata (`memgym_policy`) holding
+the feature definition it was trained on (`memgym.agents.capacity_features`), the action format
+and how it was trained. Action formats: `keep` (logits of skip and keep, as `KeepOrSkip`) and
+`replace` or `merge` (logits of an operation, then of a slot, as `DiscreteOperation` with that
+`update`). Loading checks
 all of it: a file of another feature definition, with shapes that do not chain, or truncated
 is refused with `PolicyFileError` naming the file. `examples/train_sb3_manager.py` writes such
 files from stable-baselines3's PPO; the one shipped as `ppo` is the policy that example trains.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from memgym.agents.capacity_features import (
     capacity_features,
     discrete_decision,
     feature_definition,
+    keep_decision,
 )
 from memgym.agents.weights import read_weights
 from memgym.data.schema import Fact
@@ -33,6 +37,15 @@ FORMAT = "memgym-policy"
 FORMAT_VERSION = 1
 SHIPPED = "ppo_manager.safetensors"
 N_OPS = len(Op)
+ACTIONS: tuple[str, ...] = ("keep", *UPDATES)
+
+
+def action_groups(action: str, k: int) -> tuple[int, ...]:
+    """The sizes of the head's logit groups for an action format: (2,) for `keep`, (4, k) for
+    an operation and a slot."""
+    if action not in ACTIONS:
+        raise ValueError(f"action must be one of {ACTIONS}, got {action!r}")
+    return (2,) if action == "keep" else (N_OPS, k)
 
 
 class PolicyFileError(ValueError):
@@ -40,19 +53,27 @@ class PolicyFileError(ValueError):
 
 
 class PolicyNetwork:
-    """A tanh MLP and a MultiDiscrete([4, k]) head, applied with numpy (greedy actions)."""
+    """A tanh MLP and a head of logit groups (a MultiDiscrete action), applied with numpy
+    (greedy actions)."""
 
-    def __init__(self, layers: Sequence[tuple[np.ndarray, np.ndarray]], head: tuple[Any, Any]):
+    def __init__(
+        self,
+        layers: Sequence[tuple[np.ndarray, np.ndarray]],
+        head: tuple[Any, Any],
+        groups: Sequence[int],
+    ) -> None:
         self.layers = [(np.asarray(w, np.float32), np.asarray(b, np.float32)) for w, b in layers]
         self.head = (np.asarray(head[0], np.float32), np.asarray(head[1], np.float32))
+        self.groups = tuple(groups)
 
-    def act(self, features: np.ndarray) -> tuple[int, int]:
-        """The most likely (operation, slot)."""
+    def act(self, features: np.ndarray) -> tuple[int, ...]:
+        """The most likely choice of each group: (operation, slot), or (keep,)."""
         x = np.asarray(features, np.float32)
         for weight, bias in self.layers:
             x = np.tanh(weight @ x + bias)
         logits = self.head[0] @ x + self.head[1]
-        return int(np.argmax(logits[:N_OPS])), int(np.argmax(logits[N_OPS:]))
+        bounds = np.cumsum((0, *self.groups))
+        return tuple(int(np.argmax(logits[a:b])) for a, b in pairwise(bounds))
 
 
 def save_policy(
@@ -60,10 +81,11 @@ def save_policy(
     layers: Sequence[tuple[np.ndarray, np.ndarray]],
     head: tuple[np.ndarray, np.ndarray],
     k: int,
-    update: str,
+    action: str,
     training: Mapping[str, Any],
 ) -> None:
-    """Write a policy file (see the module docstring)."""
+    """Write a policy file for `k` memory slots and the action format `action` (see the
+    module docstring)."""
     from safetensors.numpy import save_file
 
     tensors = {}
@@ -76,7 +98,7 @@ def save_policy(
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "features": feature_definition(k),
-        "action": {"kind": "multidiscrete", "nvec": [N_OPS, k], "update": update},
+        "action": {"kind": action, "nvec": list(action_groups(action, k))},
         "activation": "tanh",
         "training": dict(training),
     }
@@ -109,9 +131,16 @@ def load_policy(path: str | Path | None = None) -> tuple[PolicyNetwork, dict[str
             f"{name}: trained on another feature definition ({features.get('name')!r} "
             f"v{features.get('version')!r}); this memgym computes {_current(k)}"
         )
-    if action.get("nvec") != [N_OPS, k] or action.get("update") not in UPDATES:
-        raise PolicyFileError(f"{name}: action {action!r} is not MultiDiscrete([4, {k}])")
-    return _network(name, tensors, len(features["names"]), k), metadata
+    kind = action.get("kind")
+    if kind == "multidiscrete":  # files written before the `keep` format name the update apart
+        kind = action.get("update")
+        action = {"kind": kind, "nvec": action.get("nvec")}
+        metadata["action"] = action
+    if kind not in ACTIONS or action.get("nvec") != list(action_groups(kind, k)):
+        raise PolicyFileError(
+            f"{name}: action {action!r} is none of {ACTIONS} with {k} memory slots"
+        )
+    return _network(name, tensors, len(features["names"]), action_groups(kind, k)), metadata
 
 
 def _current(k: object) -> str:
@@ -132,7 +161,9 @@ def _metadata(raw: bytes) -> dict[str, Any]:
     return data
 
 
-def _network(name: str, tensors: Mapping[str, np.ndarray], inputs: int, k: int) -> PolicyNetwork:
+def _network(
+    name: str, tensors: Mapping[str, np.ndarray], inputs: int, groups: tuple[int, ...]
+) -> PolicyNetwork:
     layers = []
     width = inputs
     i = 0
@@ -151,21 +182,22 @@ def _network(name: str, tensors: Mapping[str, np.ndarray], inputs: int, k: int) 
         layers.append((weight, bias))
         width = weight.shape[0]
         i += 1
+    outputs = sum(groups)
     head_weight, head_bias = tensors.get("action.weight"), tensors.get("action.bias")
-    if head_weight is None or head_bias is None or head_weight.shape != (N_OPS + k, width):
+    if head_weight is None or head_bias is None or head_weight.shape != (outputs, width):
         shape = None if head_weight is None else head_weight.shape
-        raise PolicyFileError(f"{name}: action head {shape}, expected ({N_OPS + k}, {width})")
-    if head_bias.shape != (N_OPS + k,):
-        raise PolicyFileError(f"{name}: action bias {head_bias.shape}, expected ({N_OPS + k},)")
+        raise PolicyFileError(f"{name}: action head {shape}, expected ({outputs}, {width})")
+    if head_bias.shape != (outputs,):
+        raise PolicyFileError(f"{name}: action bias {head_bias.shape}, expected ({outputs},)")
     values = [t for pair in (*layers, (head_weight, head_bias)) for t in pair]
     if not all(np.isfinite(v).all() for v in values):
         raise PolicyFileError(f"{name}: non-finite weights")
-    return PolicyNetwork(layers, (head_weight, head_bias))
+    return PolicyNetwork(layers, (head_weight, head_bias), groups)
 
 
 class PolicyManager(SequentialManager):
     """A trained policy file as a manager: features of the fact, its shown memories and its
-    bank, then the network's most likely (operation, slot)."""
+    bank, then the network's most likely action in the file's action format."""
 
     name = "ppo"
 
@@ -173,7 +205,7 @@ class PolicyManager(SequentialManager):
         self.path = None if path is None else str(path)
         self.network, self.metadata = load_policy(path)
         self.k = int(self.metadata["features"]["k"])
-        self.update = str(self.metadata["action"]["update"])
+        self.action = str(self.metadata["action"]["kind"])
         self.max_memory_words = max_memory_words
 
     def describe(self) -> dict[str, object]:
@@ -191,6 +223,8 @@ class PolicyManager(SequentialManager):
     def decide_with_bank(
         self, fact: Fact, memories: Sequence[RetrievedMemory], bank: BankState
     ) -> ManagerDecision:
-        features = capacity_features(fact, memories, bank, self.k)
-        op, slot = self.network.act(features)
-        return discrete_decision(op, slot, fact, memories, self.update, self.max_memory_words)
+        choice = self.network.act(capacity_features(fact, memories, bank, self.k))
+        if self.action == "keep":
+            return keep_decision(bool(choice[0]), fact, memories, bank)
+        op, slot = choice
+        return discrete_decision(op, slot, fact, memories, self.action, self.max_memory_words)

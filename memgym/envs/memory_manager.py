@@ -272,6 +272,11 @@ class MemoryManagerEnv(Continuable, gym.Env[dict[str, Any], dict[str, Any]]):
         return self._episode.facts[self._progress.cursor]
 
     @property
+    def episode_questions(self) -> tuple[Question, ...]:
+        """The questions that score the current episode (empty before reset)."""
+        return () if self._episode is None else self._episode.questions
+
+    @property
     def episodes(self) -> int:
         """How many distinct starts reset can pick from."""
         return len(self.plan.episodes)

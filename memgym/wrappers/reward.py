@@ -1,10 +1,15 @@
-"""Reward wrappers, one concern each: the metric that scores answers, a format bonus, a scale."""
+"""Reward wrappers, one concern each: the metric that scores answers, a format bonus, a scale,
+a dense ORACLE training signal for banks under a capacity."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
+
+from memgym.agents.offline import supports
+from memgym.wrappers.features import memory_manager_env
 
 
 class AnswerMetricReward(gym.Wrapper[Any, Any, Any, Any]):
@@ -50,3 +55,52 @@ class ScaleReward(gym.RewardWrapper[Any, Any]):
 
     def reward(self, reward: SupportsFloat) -> SupportsFloat:
         return float(reward) * self.scale
+
+
+class SupportShapedReward(gym.Wrapper[Any, Any, Any, Any]):
+    """ORACLE, for training: MemoryManagerEnv's reward becomes the change, at every step, in the
+    share of the episode's questions whose gold answer one memory of the bank supports
+    (`oracle_support`'s test on the whole bank, without retrieval or the reader's budget).
+
+    A potential-based signal: it sums to that share at the episode's end and pays an ADD, an
+    eviction or a DELETE on the step that makes it, where the env's schedules pay a whole-bank
+    score late or at a reader call per step. It reads the golds, like `oracle_support`; the
+    env's own reward is kept in `info["env_reward"]`."""
+
+    def __init__(self, env: gym.Env[Any, Any]) -> None:
+        super().__init__(env)
+        self.manager_env = memory_manager_env(env)
+        self._supported: dict[tuple[str, datetime | None], frozenset[int]] = {}
+        self._conversation: str | None = None
+        self.potential = 0.0
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        observation, info = self.env.reset(**kwargs)
+        conversation = info.get("conversation_id")
+        if conversation != self._conversation:  # memories' support depends on the questions
+            self._conversation, self._supported = conversation, {}
+        self.potential = self._potential()
+        return observation, info
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        changed = info.get("op") != "NOOP" and info.get("invalid_action") is None
+        potential = self._potential() if changed else self.potential
+        shaped, self.potential = potential - self.potential, potential
+        info["env_reward"] = float(reward)
+        return observation, shaped, terminated, truncated, info
+
+    def _potential(self) -> float:
+        env = self.manager_env
+        questions, memory = env.episode_questions, env.memory
+        if not questions or memory is None:
+            return 0.0
+        covered: set[int] = set()
+        for entry in memory.bank:
+            key = (entry.text, entry.updated_at)
+            if key not in self._supported:
+                self._supported[key] = frozenset(
+                    i for i, q in enumerate(questions) if supports(q.answers, *key)
+                )
+            covered |= self._supported[key]
+        return len(covered) / len(questions)
