@@ -418,7 +418,7 @@ def test_an_interrupted_eval_says_what_is_saved_exits_130_or_143_and_releases_it
     out = tmp_path / "run"
     args = [*FAST[:2], "--manager", "slow_agents:SlowManager", "--answerer", "oracle_support"]
     tests = str(Path(__file__).resolve().parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, *sys.path])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, *sys.path]), "SLOW_LATER_S": "2"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "memgym", "eval", *args, "--no-progress", "--out", str(out)],
         env=env,
