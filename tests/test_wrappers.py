@@ -193,3 +193,25 @@ def test_support_shaped_reward_pays_each_step_what_it_changes_and_sums_to_the_su
     assert set(paid_on_add) <= {"ADD", "UPDATE"}
     # the proxy's own score counts the same questions when the whole bank reaches the reader
     assert info["episode_score"] <= total + 1e-9
+
+
+def test_support_shaped_reward_scores_each_episode_on_its_own_questions() -> None:
+    base = _manager(fact_source="turns", split="all", memory_capacity=0.5, episode="segment")
+    env = SupportShapedReward(KeepOrSkip(base))
+    same_conversation = [
+        i for i, e in enumerate(base.plan.episodes) if e.conversation.id == "sample-1"
+    ]
+    assert len({base.plan.episodes[i].questions for i in same_conversation}) > 1
+    for index in reversed(same_conversation):  # the later segment has more questions
+        env.reset(seed=0, options={"episode_index": index})
+        done = False
+        while not done:
+            done = env.step(1)[2]
+        memory, questions = base.memory, base.episode_questions
+        assert memory is not None
+        supported = [
+            q
+            for q in questions
+            if any(supports(q.answers, e.text, e.updated_at) for e in memory.bank)
+        ]
+        assert env.potential == pytest.approx(len(supported) / len(questions))

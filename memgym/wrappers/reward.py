@@ -9,6 +9,7 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 
 from memgym.agents.offline import supports
+from memgym.data.schema import Question
 from memgym.wrappers.features import memory_manager_env
 
 
@@ -71,14 +72,14 @@ class SupportShapedReward(gym.Wrapper[Any, Any, Any, Any]):
         super().__init__(env)
         self.manager_env = memory_manager_env(env)
         self._supported: dict[tuple[str, datetime | None], frozenset[int]] = {}
-        self._conversation: str | None = None
+        self._questions: tuple[Question, ...] = ()
         self.potential = 0.0
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         observation, info = self.env.reset(**kwargs)
-        conversation = info.get("conversation_id")
-        if conversation != self._conversation:  # memories' support depends on the questions
-            self._conversation, self._supported = conversation, {}
+        questions = self.manager_env.episode_questions
+        if questions is not self._questions:  # support sets index this episode's questions
+            self._questions, self._supported = questions, {}
         self.potential = self._potential()
         return observation, info
 
@@ -91,8 +92,7 @@ class SupportShapedReward(gym.Wrapper[Any, Any, Any, Any]):
         return observation, shaped, terminated, truncated, info
 
     def _potential(self) -> float:
-        env = self.manager_env
-        questions, memory = env.episode_questions, env.memory
+        questions, memory = self._questions, self.manager_env.memory
         if not questions or memory is None:
             return 0.0
         covered: set[int] = set()
