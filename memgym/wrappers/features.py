@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from memgym.agents.base import ManagerDecision
 from memgym.agents.capacity_features import (
     capacity_features,
     discrete_decision,
@@ -17,6 +18,7 @@ from memgym.agents.capacity_features import (
     keep_decision,
 )
 from memgym.envs.memory_manager import MemoryManagerEnv
+from memgym.memory.operations import Op
 from memgym.metrics.text import content_stems, overlap
 from memgym.retrieval.embedders import HashingEmbedder
 
@@ -143,7 +145,7 @@ class DiscreteOperation(gym.ActionWrapper[Any, np.ndarray, dict[str, Any]]):
         return {"op": int(decision.op), "target": slot, "text": decision.text or ""}
 
 
-class KeepOrSkip(gym.ActionWrapper[Any, Any, dict[str, Any]]):
+class KeepOrSkip(gym.ActionWrapper[Any, Any, Any]):
     """`Discrete(2)` admission for MemoryManagerEnv under a capacity: 0 skips the fact (NOOP),
     1 keeps it, by `memgym.agents.capacity_features.keep_decision` (ADD when it fits, else
     written over the least salient shown memory of its bank that makes room)."""
@@ -153,11 +155,11 @@ class KeepOrSkip(gym.ActionWrapper[Any, Any, dict[str, Any]]):
         self.manager_env = memory_manager_env(env)
         self.action_space = spaces.Discrete(2)
 
-    def action(self, action: Any) -> dict[str, Any]:
+    def action(self, action: Any) -> ManagerDecision:
+        """The decision itself: the env takes a ManagerDecision as an action."""
         env = self.manager_env
         fact, bank = env.current_fact, env.bank_state()
         if fact is None or bank is None:
-            return {"op": 3, "target": 0, "text": ""}
+            return ManagerDecision(Op.NOOP)
         keep = bool(int(np.asarray(action).reshape(-1)[0]))
-        decision = keep_decision(keep, fact, env.visible_memories, bank)
-        return {"op": int(decision.op), "target": decision.target or 0, "text": decision.text or ""}
+        return keep_decision(keep, fact, env.visible_memories, bank)
